@@ -1,0 +1,48 @@
+"""Output helpers shared by the verbs: aligned text tables for people, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy/JAX scalars and arrays (recursively) into plain JSON types."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        arr = np.asarray(value)
+        return arr.item() if arr.ndim == 0 else arr.tolist()
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON."""
+    print(json.dumps(to_jsonable(value), indent=2))
+
+
+def _format(value: Any, digits: int) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    v = float(value)
+    if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
+        return f"{int(v):d}"
+    return f"{v:.{digits}g}"
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 4) -> str:
+    """Aligned text table of ``rows`` restricted to ``columns`` (numbers right-aligned)."""
+    cells = [[_format(row.get(c, ""), digits) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    head = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(x.rjust(w) for x, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join([head, rule, *body])

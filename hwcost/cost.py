@@ -1,0 +1,56 @@
+"""Generic evaluation of a :class:`~hwcost.types.CostModel` on layers and whole networks.
+
+Generic code (sweeps, losses, reports) sees only the bundle: it never imports a specific model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jax.numpy as jnp
+
+from hwcost.types import Array, CostModel, Counts, total
+
+
+class LayerCost(NamedTuple):
+    """Cost of one layer: energy breakdown (pJ, keyed like the action counts) and latency (cycles)."""
+
+    energy_pj: Counts
+    latency_cycles: Array
+
+    @property
+    def total_energy_pj(self) -> Array:
+        """Sum of the energy breakdown, pJ."""
+        return total(self.energy_pj)
+
+
+class NetworkCost(NamedTuple):
+    """Cost of a network run layer after layer: per-layer breakdown and totals."""
+
+    layers: tuple[LayerCost, ...]
+
+    @property
+    def energy_pj(self) -> Array:
+        """Total energy over all layers, pJ."""
+        return sum((layer.total_energy_pj for layer in self.layers), start=jnp.zeros(()))
+
+    @property
+    def latency_cycles(self) -> Array:
+        """Total latency, cycles (layers run one after another)."""
+        return sum((layer.latency_cycles for layer in self.layers), start=jnp.zeros(()))
+
+
+def layer_cost(model: CostModel, hw: Any, workload: Any) -> LayerCost:
+    """Energy breakdown and latency of one layer on ``hw``."""
+    return LayerCost(model.energy_pj(hw, workload), model.latency_cycles(hw, workload))
+
+
+def network_cost(model: CostModel, hw: Any, layers: Sequence[Any]) -> NetworkCost:
+    """Cost of a network given as a sequence of layer workloads; keeps the per-layer breakdown."""
+    return NetworkCost(tuple(layer_cost(model, hw, layer) for layer in layers))
+
+
+def latency_us(model: CostModel, hw: Any, cycles: Array) -> Array:
+    """Convert cycles to microseconds with the model's clock."""
+    return cycles / model.clock_mhz(hw)
