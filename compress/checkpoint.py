@@ -1,0 +1,44 @@
+"""Checkpoints: a pytree plus JSON metadata written atomically, so an interrupted run never loses
+more than the work since its last save, and never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from flax import serialization
+
+_MAGIC = b"HWCKPT1\n"
+
+
+def save_checkpoint(path: str | Path, tree: Any, metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``tree`` (any pytree of arrays) and ``metadata`` (JSON-able) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = json.dumps(metadata or {}).encode()
+    payload = _MAGIC + len(header).to_bytes(8, "little") + header + serialization.to_bytes(tree)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]:
+    """Read a checkpoint into the structure of ``target``; returns ``(tree, metadata)``.
+
+    Raises:
+        ValueError: the file is not a checkpoint or does not match ``target``'s structure.
+    """
+    raw = Path(path).read_bytes()
+    if not raw.startswith(_MAGIC):
+        raise ValueError(f"checkpoint={path} is not an hwcost checkpoint (bad header)")
+    size = int.from_bytes(raw[len(_MAGIC) : len(_MAGIC) + 8], "little")
+    start = len(_MAGIC) + 8
+    try:
+        metadata = json.loads(raw[start : start + size])
+        tree = serialization.from_bytes(target, raw[start + size :])
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"checkpoint={path} is corrupt or does not match the model: {err}") from None
+    return tree, metadata
