@@ -6,7 +6,9 @@ import importlib
 
 from hwcost.types import CostModel
 
-MODEL_MODULES: dict[str, str] = {}
+MODEL_MODULES: dict[str, str] = {
+    "memory": "hwcost.memory",
+}
 """Model name -> module exporting ``COST_MODEL``. Each model module adds itself here on landing."""
 
 
