@@ -419,6 +419,25 @@ class EieSimResult:
         """Wall-clock time in microseconds at ``clock_mhz`` (default 800 MHz, EIE Sec. VI)."""
         return self.cycles / clock_mhz
 
+    def action_counts(self) -> dict[str, int]:
+        """Chip-wide action counts keyed ``"component.action"`` (the keys of the hwcost EIE model).
+
+        ``spmat_sram.read`` (64-bit words), ``ptr_sram.read`` (bank reads), ``act_sram.read`` (source
+        scan + destination reads), ``act_sram.write`` (destination writes), ``pe.mac`` (useful MACs),
+        ``pe.filler`` (filler entries), ``fifo.push`` (one per PE per broadcast) and ``pe.cycle``
+        (``pes * cycles``, PE-cycles busy or idle). All dimensionless integers.
+        """
+        return {
+            "spmat_sram.read": self.spmat_reads,
+            "ptr_sram.read": self.ptr_reads,
+            "act_sram.read": self.act_src_reads + self.act_dst_reads,
+            "act_sram.write": self.act_dst_writes,
+            "pe.mac": self.macs,
+            "pe.filler": self.fillers,
+            "fifo.push": self.pes * self.broadcasts,
+            "pe.cycle": self.pes * self.cycles,
+        }
+
     @property
     def load_balance(self) -> float:
         """Mean over max PE busy cycles, in (0, 1] (1 = perfectly balanced); 1.0 with no work."""

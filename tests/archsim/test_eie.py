@@ -215,6 +215,12 @@ def test_counts_are_consistent(seed):
     assert result.broadcasts == np.count_nonzero(activations)
     assert result.ptr_reads == 2 * 8 * result.broadcasts
     assert result.entries / 8 <= result.spmat_reads <= result.entries
+    counts = result.action_counts()
+    assert counts["act_sram.read"] == 70 + result.entries and counts["act_sram.write"] == result.entries
+    assert counts["pe.mac"] + counts["pe.filler"] == result.entries
+    assert counts["fifo.push"] == 8 * result.broadcasts and counts["pe.cycle"] == 8 * result.cycles
+    assert counts["spmat_sram.read"] == result.spmat_reads and counts["ptr_sram.read"] == result.ptr_reads
+    assert all(isinstance(v, int) for v in counts.values())
     dense_result = eie.simulate(dense, activations, pes=8, fifo_depth=2)
     assert dense_result.cycles == result.cycles and dense_result.spmat_reads == result.spmat_reads
 
