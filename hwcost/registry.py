@@ -7,6 +7,7 @@ import importlib
 from hwcost.types import CostModel
 
 MODEL_MODULES: dict[str, str] = {
+    "eie": "hwcost.eie",
     "memory": "hwcost.memory",
 }
 """Model name -> module exporting ``COST_MODEL``. Each model module adds itself here on landing."""

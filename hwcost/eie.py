@@ -1,0 +1,443 @@
+"""Differentiable cost model of EIE (Han et al., "EIE: Efficient Inference Engine on Compressed Deep Neural
+Network", ISCA'16, arXiv 1602.01528): expected cycles, action counts and energy of one sparse
+matrix-vector product ``y = W a`` on ``N`` processing elements (PEs).
+
+Semantics modelled (the same as the cycle-level simulator ``archsim/eie.py``)
+------------------------------------------------------------------------------
+``W`` has shape ``(out, in)``; output row ``i`` belongs to PE ``i mod N``. Each PE stores its slice of
+every column in CSC with ``b``-bit relative row indices; a run of ``z`` zeros before a nonzero costs
+``floor(z / 2**b)`` filler entries; trailing zeros cost nothing. Nonzero activations are broadcast in
+order, at most one per cycle, into per-PE FIFOs of depth ``D``; a broadcast waits until every FIFO has a
+free slot. A PE spends one cycle per stored entry of its column slice and at least one cycle per
+broadcast column. Weights and activations are uniformly random with the given densities.
+
+Derivation (symbols: ``r`` rows per PE, ``d`` weight density, ``q = 1 - d``, ``L = 2**b``, ``x = q**L``)
+----------------------------------------------------------------------------------------------------
+1. **Entries per PE-column.** A filler is the ``k``-th block of ``L`` zeros in the run before a nonzero at
+   local row ``j``: it exists iff row ``j`` is nonzero and rows ``j-kL .. j-1`` are zero, probability
+   ``d * x**k`` for ``j >= kL``. Summing over ``j < r`` and ``k >= 1``::
+
+       E[fillers] = d * f(r),   f(r) = sum_{k>=1} max(r - kL, 0) x**k = r S0 - L S1,
+       S0 = x (1 - x**K) / (1 - x),  S1 = x (1 - (K+1) x**K + K x**(K+1)) / (1 - x)**2,  K = floor(r / L)
+
+   ``f`` is continuous and piecewise linear in ``r`` (``K`` only counts the terms), so its derivative
+   is exact away from ``r = kL``. ``E[e] = r d + d f(r)`` (``tests/hwcost/test_eie.py`` checks it against
+   brute-force enumeration). At ``d = 1``: ``x = 0``, no fillers, ``e = r``.
+2. **Cycles per PE-column** ``w = max(1, e)``: since ``e = 0`` iff the slice is empty,
+   ``E[w] = E[e] + q**r`` and ``Var[w] = Var[e] + p0 (1 - p0) - 2 E[e] p0`` with ``p0 = q**r``.
+   ``Var[e]``: the entries up to the last nonzero are the events of a renewal process with
+   inter-event time ``T = min(Geometric(d), L)``; conditioning on the ``t`` trailing zeros
+   (truncated geometric) gives ``Var[e] ~ (r - E t) Var T / E[T]**3 + Var t / E[T]**2``, floored by the
+   filler-free binomial variance ``r d q`` (exact for ``r <= L``).
+3. **Latency.** With ``M = in * activation_density`` broadcast columns and the busiest PE holding
+   ``ceil(out / N)`` rows (mean ``mu``, standard deviation ``sigma`` per column)::
+
+       cycles = M mu + a sigma E_N sqrt(M) + c M sigma**2 E_N**2 / (D mu)
+
+   * ``M mu``: the slowest PE's expected work (one cycle per entry, at least one per column);
+   * ``a sigma E_N sqrt(M)``: load imbalance at the end, the expected maximum of ``N`` per-PE sums
+     (Gaussian extreme-value approximation, ``E_N = Phi^-1((N - 3/8) / (N + 1/4))``, Blom's formula:
+     0 at ``N = 1``, smooth in ``N``);
+   * ``c M sigma**2 E_N**2 / (D mu)``: FIFO coupling. A broadcast waits for the slowest FIFO, so the PEs
+     move in a band ``D`` columns (``D mu`` cycles) wide; the spread of ``N`` PEs grows like a random
+     walk with per-column variance ``(sigma E_N)**2`` and each time it hits the band edge the fast PEs
+     idle: the regulator rate of a random walk confined to a band of width ``D mu`` is proportional to
+     ``(sigma E_N)**2 / (D mu)`` per column. Deeper FIFOs average the imbalance over more columns.
+   ``a = 0.775`` and ``c = 0.219`` are fitted to the cycle-level simulator over random layers, PE counts
+   1..256, FIFO depths 1..64 and index widths 2..8 (mean absolute error 1.9 %, 1 % on the paper's
+   hardware; see ``tests/validation/test_eie_model_vs_archsim.py``).
+
+Relaxations (``hw.smoothing``; ``Smoothing(hard=True)`` gives the unrelaxed value)
+-------------------------------------------------------------------------------
+* ``num_pes`` is a continuous data leaf (the relaxed variant of a structural integer, for sweeps and
+  gradient-based design search). Relaxed: rows per PE ``out / N`` for the mean counts and
+  ``soft_ceil(out / N - 1/4)`` rows for the busiest PE, with temperature ``hw.smoothing.temperature``
+  (default 0.3 rows: within 0.14 rows of the exact ceiling on integer ``out / N``, and a slope of at least
+  0.23 everywhere, so the latency keeps a useful gradient in ``num_pes`` between steps). Hard: the exact split into
+  ``out mod N`` PEs with ``ceil(out / N)`` rows and the rest with ``floor(out / N)``, busiest ``ceil``.
+* ``fifo_depth`` is a data leaf too (it enters the latency only through ``1 / D``); ``index_bits`` and the
+  Spmat word size are static (structural; the filler sums are finite sums over ``L`` terms).
+* Densities are clipped to ``[1e-3, 1 - 1e-6]`` inside the filler and variance terms only (removable
+  singularities of the closed forms); the nonzero count uses the exact density.
+
+Energy (EIE Table II, 45 nm, 800 MHz; derivation in :data:`EIE_64PE_45NM`)
+------------------------------------------------------------------------
+Action counts are chip totals for one matrix-vector product: ``spmat_sram.read`` (64-bit words),
+``ptr_sram.read`` (pointer bank reads, 2 per PE per broadcast column), ``act_sram.read`` (one source
+read per input, one destination read per entry), ``act_sram.write`` (one per entry), ``pe.mac`` (nonzero
+weight x nonzero activation), ``pe.filler`` (filler entries, which also occupy the arithmetic unit),
+``fifo.push`` (one per PE per broadcast column) and ``pe.cycle`` (PE-cycles: ``N * latency``; clock
+network energy, paid busy or idle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax.numpy as jnp
+from jax.scipy.special import ndtri
+
+from hwcost import checks
+from hwcost.smooth import Smoothing, smooth_relu, soft_ceil
+from hwcost.types import Array, CostModel, Counts, FcLayer, Scalar, pytree_dataclass, static_field
+
+# Latency coefficients fitted to archsim (module docstring, item 3).
+IMBALANCE_COEFF = 0.775
+FIFO_COUPLING_COEFF = 0.219
+
+_DENSITY_LOW = 1e-3
+_DENSITY_HIGH = 1.0 - 1e-6
+
+# --- EIE Table II (V-P), one PE at 800 MHz, 45 nm: power in mW ------------------------------------------
+TABLE_II_TOTAL_MW = 9.157  # EIE Table II, total power of one PE
+TABLE_II_CLOCK_NETWORK_MW = 1.874  # EIE Table II, clock network
+TABLE_II_SPMAT_READ_MW = 4.955  # EIE Table II, SpmatRead
+TABLE_II_PTR_READ_MW = 1.807  # EIE Table II, PtrRead
+TABLE_II_ARITHM_UNIT_MW = 1.162  # EIE Table II, ArithmUnit
+TABLE_II_ACT_RW_MW = 1.122  # EIE Table II, ActRW
+TABLE_II_ACT_QUEUE_MW = 0.112  # EIE Table II, Act queue
+CLOCK_MHZ = 800.0  # EIE Sec. VI / Table V, 45 nm
+ENTRIES_PER_SPMAT_READ = 8  # EIE Sec. VI: 64-bit Spmat interface, 8-bit entries
+STEADY_STATE_ACCESS_INTERVAL_CYCLES = 8.0  # EIE Sec. VI: Spmat and Ptr SRAM accessed every 8 cycles
+PTR_READS_PER_COLUMN = 2  # EIE Sec. IV: p_j and p_j+1 from the even and odd pointer banks
+
+_MODULE_ROWS_MW = (
+    TABLE_II_SPMAT_READ_MW + TABLE_II_PTR_READ_MW + TABLE_II_ARITHM_UNIT_MW + TABLE_II_ACT_RW_MW + TABLE_II_ACT_QUEUE_MW
+)
+# The functional rows of Table II sum to the total (9.158 mW) and so include the clock network; it is
+# moved into the per-PE-cycle term and the functional rows are scaled by the remaining share.
+_FUNCTIONAL_SHARE = (TABLE_II_TOTAL_MW - TABLE_II_CLOCK_NETWORK_MW) / _MODULE_ROWS_MW
+_PJ_PER_MW_CYCLE = 1e3 / CLOCK_MHZ  # mW at 800 MHz -> pJ per cycle
+
+
+@pytree_dataclass
+class EieHardware:
+    """An EIE configuration (data leaves are traceable; ``index_bits`` and the Spmat word are static).
+
+    Attributes:
+        num_pes: number of PEs ``N`` (continuous relaxation of an integer >= 1).
+        clock_mhz: clock frequency, MHz.
+        fifo_depth: activation FIFO depth ``D`` per PE, entries (>= 1).
+        spmat_read_pj: one 64-bit Spmat SRAM read, pJ.
+        ptr_read_pj: one pointer SRAM bank read, pJ.
+        mac_pj: one arithmetic-unit slot (codebook lookup, multiply, accumulate), pJ.
+        act_read_pj: one activation register/SRAM read, pJ.
+        act_write_pj: one activation register/SRAM write, pJ.
+        fifo_push_pj: one activation-queue push (and its pop), pJ.
+        pe_cycle_pj: clock network energy per PE per cycle, busy or idle, pJ.
+        smoothing: relaxation temperature and the hard switch.
+        index_bits: relative row index width ``b`` (fillers every ``2**b`` zeros), bits.
+        entries_per_spmat_read: entries per 64-bit Spmat word.
+    """
+
+    num_pes: Scalar
+    clock_mhz: Scalar
+    fifo_depth: Scalar
+    spmat_read_pj: Scalar
+    ptr_read_pj: Scalar
+    mac_pj: Scalar
+    act_read_pj: Scalar
+    act_write_pj: Scalar
+    fifo_push_pj: Scalar
+    pe_cycle_pj: Scalar
+    smoothing: Smoothing
+    index_bits: int = static_field(default=4)
+    entries_per_spmat_read: int = static_field(default=ENTRIES_PER_SPMAT_READ)
+
+
+EIE_64PE_45NM = EieHardware(
+    num_pes=64.0,  # EIE Sec. I, Table V: 64 PEs
+    clock_mhz=CLOCK_MHZ,  # EIE Sec. VI, Table V: 800 MHz, TSMC 45 nm GP
+    fifo_depth=8.0,  # EIE Sec. VI-C, Fig. 8: activation queue depth 8
+    # Table II at the paper's operating point: one entry per PE per cycle, a 64-bit Spmat word and a
+    # pointer pair every 8 cycles (Sec. VI); rows scaled by the non-clock share (see module constants).
+    spmat_read_pj=_FUNCTIONAL_SHARE * TABLE_II_SPMAT_READ_MW * _PJ_PER_MW_CYCLE * STEADY_STATE_ACCESS_INTERVAL_CYCLES,
+    ptr_read_pj=_FUNCTIONAL_SHARE
+    * TABLE_II_PTR_READ_MW
+    * _PJ_PER_MW_CYCLE
+    * STEADY_STATE_ACCESS_INTERVAL_CYCLES
+    / PTR_READS_PER_COLUMN,
+    mac_pj=_FUNCTIONAL_SHARE * TABLE_II_ARITHM_UNIT_MW * _PJ_PER_MW_CYCLE,
+    act_read_pj=_FUNCTIONAL_SHARE * TABLE_II_ACT_RW_MW * _PJ_PER_MW_CYCLE / 2.0,
+    act_write_pj=_FUNCTIONAL_SHARE * TABLE_II_ACT_RW_MW * _PJ_PER_MW_CYCLE / 2.0,
+    fifo_push_pj=_FUNCTIONAL_SHARE * TABLE_II_ACT_QUEUE_MW * _PJ_PER_MW_CYCLE * STEADY_STATE_ACCESS_INTERVAL_CYCLES,
+    pe_cycle_pj=TABLE_II_CLOCK_NETWORK_MW * _PJ_PER_MW_CYCLE,
+    smoothing=Smoothing(temperature=0.3),  # soft ceiling of the busiest PE's rows, in rows
+    index_bits=4,  # EIE Sec. III-B: 4-bit relative row index
+    entries_per_spmat_read=ENTRIES_PER_SPMAT_READ,  # EIE Sec. VI: 8 entries per 64-bit read
+)
+"""The paper's design point: 64 PEs at 800 MHz in 45 nm (EIE Table V), FIFO depth 8, 4-bit indices.
+
+Per-action energies come from EIE Table II (one PE, 9.157 mW at 800 MHz = 11.45 pJ per PE-cycle) at
+the operating point of Sec. VI (one entry per PE per cycle; Spmat and Ptr SRAM accessed every 8 cycles):
+the clock network (1.874 mW) becomes ``pe_cycle_pj = 2.34 pJ``; the functional rows (SpmatRead 4.955,
+PtrRead 1.807, ArithmUnit 1.162, ActRW 1.122, Act queue 0.112 mW, summing to the total) are scaled by
+``(9.157 - 1.874) / 9.158`` and divided by their access rates: Spmat 39.4 pJ per 64-bit read, Ptr 7.19 pJ
+per bank read (two per column), 1.16 pJ per MAC slot, 0.56 pJ per activation read and per write,
+0.89 pJ per FIFO push. At that operating point the model reproduces Table II's 9.157 mW per PE.
+Latency is validated against the cycle-level simulator on EIE Table III's layers; cycles / 800 MHz
+compare with Table IV's "theoretical" and "actual" rows.
+"""
+
+
+# --- input checks ---------------------------------------------------------------------------------------
+def check_layer(layer: FcLayer) -> None:
+    """Raise ``ValueError`` (naming the field) for nonpositive shapes, NaN, or densities outside [0, 1]."""
+    if not isinstance(layer, FcLayer):
+        raise ValueError(f"layer={type(layer).__name__} is unknown; allowed: FcLayer")
+    checks.check_positive("in_features", layer.in_features)
+    checks.check_positive("out_features", layer.out_features)
+    checks.check_fraction("weight_density", layer.weight_density)
+    checks.check_fraction("activation_density", layer.activation_density)
+
+
+def check_hardware(hw: EieHardware) -> None:
+    """Raise ``ValueError`` (naming the field) for PEs < 1, FIFO depth < 1, bad energies or indices."""
+    checks.check_finite("num_pes", hw.num_pes)
+    checks.check_non_negative("num_pes - 1", jnp.asarray(hw.num_pes) - 1.0)
+    checks.check_finite("fifo_depth", hw.fifo_depth)
+    checks.check_non_negative("fifo_depth - 1", jnp.asarray(hw.fifo_depth) - 1.0)
+    checks.check_positive("clock_mhz", hw.clock_mhz)
+    for name in ("spmat_read_pj", "ptr_read_pj", "mac_pj", "act_read_pj", "act_write_pj", "fifo_push_pj"):
+        checks.check_non_negative(name, getattr(hw, name))
+    checks.check_non_negative("pe_cycle_pj", hw.pe_cycle_pj)
+    checks.check_int_range("index_bits", hw.index_bits, 1, 16)
+    checks.check_int_range("entries_per_spmat_read", hw.entries_per_spmat_read, 1, 1024)
+    checks.check_positive("smoothing.temperature", hw.smoothing.temperature)
+
+
+# --- per PE-column statistics ------------------------------------------------------------------------
+def _float(x: Scalar) -> Array:
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def expected_fillers(rows: Scalar, density: Scalar, index_bits: int = 4) -> Array:
+    """Expected filler entries in one PE's slice of one column, ``d * f(r)`` (module docstring, item 1).
+
+    Args:
+        rows: rows of the slice ``r`` (float, >= 0), any shape.
+        density: weight density ``d`` in [0, 1], broadcastable with ``rows``.
+        index_bits: relative index width ``b`` (static).
+    Returns:
+        expected fillers, dimensionless, broadcast shape.
+    """
+    r = _float(rows)
+    d = jnp.clip(_float(density), _DENSITY_LOW, _DENSITY_HIGH)
+    span = float(2**index_bits)
+    log_x = span * jnp.log1p(-d)  # log x, x = (1 - d)**L
+    x = jnp.exp(log_x)
+    k = jnp.floor(r / span)  # number of terms; f is continuous in r
+    one_minus_x = -jnp.expm1(log_x)
+    xk = jnp.exp(k * log_x)
+    s0 = x * (-jnp.expm1(k * log_x)) / one_minus_x
+    s1 = x * (1.0 - (k + 1.0) * xk + k * xk * x) / one_minus_x**2
+    return d * jnp.maximum(r * s0 - span * s1, 0.0)  # guard against rounding below 0
+
+
+def expected_entries(rows: Scalar, density: Scalar, index_bits: int = 4) -> Array:
+    """Expected stored entries (nonzeros + fillers) in one PE's slice of one column: ``r d + d f(r)``."""
+    return _float(rows) * _float(density) + expected_fillers(rows, density, index_bits)
+
+
+def _entries_variance(rows: Array, density: Array, index_bits: int) -> Array:
+    """Approximate ``Var[e]`` of the entries of one PE-column slice (module docstring, item 2)."""
+    r = rows
+    d = jnp.clip(density, _DENSITY_LOW, _DENSITY_HIGH)
+    q = 1.0 - d
+    span = 2**index_bits
+    # T = min(Geometric(d), L): P(T > t) = q**t for t < L; finite sums over L (static) terms.
+    t = jnp.arange(span, dtype=r.dtype)
+    tail = q[..., None] ** t
+    mean_t = jnp.sum(tail, axis=-1)
+    var_t = jnp.sum((2.0 * t + 1.0) * tail, axis=-1) - mean_t**2
+    # trailing zeros: P(t >= m) = q**m for 1 <= m <= r.
+    qr = q**r
+    mean_trail = q * (1.0 - qr) / d
+    sum_m_qm = q * (1.0 - (r + 1.0) * qr + r * qr * q) / d**2
+    var_trail = 2.0 * sum_m_qm - mean_trail - mean_trail**2
+    renewal = jnp.maximum(r - mean_trail, 0.0) * var_t / mean_t**3 + var_trail / mean_t**2
+    return jnp.maximum(renewal, r * density * (1.0 - density))
+
+
+def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> tuple[Array, Array]:
+    """Mean and variance of the cycles one PE spends on one broadcast column, ``w = max(1, e)``.
+
+    Args:
+        rows: rows of the PE's slice (float), any shape.
+        density: weight density in [0, 1].
+        index_bits: relative index width (static).
+    Returns:
+        ``(mean_cycles, variance_cycles2)``, broadcast shape.
+    """
+    r = _float(rows)
+    d = _float(density)
+    r, d = jnp.broadcast_arrays(r, d)
+    entries = expected_entries(r, d, index_bits)
+    p_empty = (1.0 - d) ** r
+    mean = entries + p_empty
+    var = _entries_variance(r, d, index_bits) + p_empty * (1.0 - p_empty) - 2.0 * entries * p_empty
+    return mean, smooth_relu(var, 1e-4, hard=True)
+
+
+def expected_max_normal(n: Scalar) -> Array:
+    """Expected maximum of ``n`` i.i.d. standard normals, Blom's ``Phi^-1((n - 3/8) / (n + 1/4))``.
+
+    Smooth in ``n`` (a continuous relaxation of the count), 0 at ``n = 1``; within 5 % of the exact value
+    for ``n`` in 2..256.
+    """
+    n = _float(n)
+    return ndtri((n - 0.375) / (n + 0.25))
+
+
+def _rows(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array, Array]:
+    """``(mean rows per PE, rows of the busiest PE, PEs with ceil rows)`` (relaxed or exact)."""
+    n = _float(hw.num_pes)
+    r = _float(layer.out_features) / n
+    if hw.smoothing.hard:
+        lo = jnp.floor(r)
+        return r, jnp.ceil(r), _float(layer.out_features) - n * lo
+    top = soft_ceil(r - 0.25, hw.smoothing.temperature)
+    return r, top, jnp.zeros_like(r)
+
+
+def entries_per_broadcast(hw: EieHardware, layer: FcLayer) -> Array:
+    """Expected entries summed over all PEs for one broadcast column (dimensionless).
+
+    Relaxed: ``N * E[e](out / N)``; hard: the exact split into ``ceil`` and ``floor`` row counts.
+    """
+    r, _, n_hi = _rows(hw, layer)
+    d = layer.weight_density
+    n = _float(hw.num_pes)
+    if hw.smoothing.hard:
+        lo = jnp.floor(r)
+        return n_hi * expected_entries(lo + 1.0, d, hw.index_bits) + (n - n_hi) * expected_entries(lo, d, hw.index_bits)
+    return n * expected_entries(r, d, hw.index_bits)
+
+
+def _per_pe_sum(hw: EieHardware, layer: FcLayer, fn: Callable[[Array], Array]) -> Array:
+    r, _, n_hi = _rows(hw, layer)
+    n = _float(hw.num_pes)
+    if hw.smoothing.hard:
+        lo = jnp.floor(r)
+        return n_hi * fn(lo + 1.0) + (n - n_hi) * fn(lo)
+    return n * fn(r)
+
+
+def broadcast_columns(layer: FcLayer) -> Array:
+    """Nonzero input activations broadcast, ``in_features * activation_density``."""
+    return _float(layer.in_features) * _float(layer.activation_density)
+
+
+def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
+    """The three latency terms of the module docstring (item 3), cycles; their sum is the latency."""
+    _, top, _ = _rows(hw, layer)
+    mean, var = column_work_moments(top, layer.weight_density, hw.index_bits)
+    sigma = jnp.sqrt(var + 1e-12)
+    m = broadcast_columns(layer)
+    e_n = expected_max_normal(hw.num_pes)
+    return {
+        "work": m * mean,
+        "end_imbalance": IMBALANCE_COEFF * sigma * e_n * jnp.sqrt(m),
+        "fifo_coupling": FIFO_COUPLING_COEFF * m * var * e_n**2 / (_float(hw.fifo_depth) * mean),
+    }
+
+
+def latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
+    """Expected cycles from the first broadcast until the last PE finishes (scalar per layer)."""
+    return sum(latency_terms(hw, layer).values(), start=jnp.zeros(()))
+
+
+def action_counts(hw: EieHardware, layer: FcLayer) -> Counts:
+    """Expected chip-wide action counts of one matrix-vector product (module docstring), dimensionless."""
+    m = broadcast_columns(layer)
+    n = _float(hw.num_pes)
+    d = layer.weight_density
+    k = float(hw.entries_per_spmat_read)
+    entries = m * entries_per_broadcast(hw, layer)
+    macs = m * _float(layer.out_features) * _float(d)
+
+    def words(rows: Array) -> Array:
+        # a slice of e > 0 entries at a uniform word offset touches (e + k - 1) / k words on average
+        p_empty = (1.0 - _float(d)) ** rows
+        return (expected_entries(rows, d, hw.index_bits) + (k - 1.0) * (1.0 - p_empty)) / k
+
+    return {
+        "spmat_sram.read": m * _per_pe_sum(hw, layer, words),
+        "ptr_sram.read": PTR_READS_PER_COLUMN * n * m,
+        "act_sram.read": entries + _float(layer.in_features),
+        "act_sram.write": entries,
+        "pe.mac": macs,
+        "pe.filler": entries - macs,
+        "fifo.push": n * m,
+        "pe.cycle": n * latency_cycles(hw, layer),
+    }
+
+
+def action_energies_pj(hw: EieHardware) -> dict[str, Scalar]:
+    """Energy of one action of each kind, pJ (same keys as :func:`action_counts`)."""
+    return {
+        "spmat_sram.read": hw.spmat_read_pj,
+        "ptr_sram.read": hw.ptr_read_pj,
+        "act_sram.read": hw.act_read_pj,
+        "act_sram.write": hw.act_write_pj,
+        "pe.mac": hw.mac_pj,
+        "pe.filler": hw.mac_pj,
+        "fifo.push": hw.fifo_push_pj,
+        "pe.cycle": hw.pe_cycle_pj,
+    }
+
+
+def energy_pj(hw: EieHardware, layer: FcLayer) -> Counts:
+    """Energy of one matrix-vector product per action kind, pJ (same keys as :func:`action_counts`)."""
+    counts = action_counts(hw, layer)
+    per_action = action_energies_pj(hw)
+    return {key: counts[key] * per_action[key] for key in counts}
+
+
+def hard(hw: EieHardware) -> EieHardware:
+    """The same hardware evaluated without relaxations (exact row split, hard ceil)."""
+    return EieHardware(**{**vars(hw), "smoothing": Smoothing(hw.smoothing.temperature, hard=True)})
+
+
+def clock_mhz(hw: EieHardware) -> Scalar:
+    """Clock frequency, MHz."""
+    return hw.clock_mhz
+
+
+def example_workload() -> FcLayer:
+    """EIE Table III Alex-7: 4096 x 4096, 9 % weight and 35.3 % activation density (an interior point)."""
+    return FcLayer(4096.0, 4096.0, 0.09, 0.353, name="Alex-7")
+
+
+COST_MODEL = CostModel(
+    name="eie",
+    action_counts=action_counts,
+    energy_pj=energy_pj,
+    latency_cycles=latency_cycles,
+    default_hardware=EIE_64PE_45NM,
+    example_workload=example_workload,
+    clock_mhz=clock_mhz,
+    hard=hard,
+)
+
+__all__ = [
+    "COST_MODEL",
+    "EIE_64PE_45NM",
+    "EieHardware",
+    "action_counts",
+    "action_energies_pj",
+    "broadcast_columns",
+    "check_hardware",
+    "check_layer",
+    "clock_mhz",
+    "column_work_moments",
+    "energy_pj",
+    "entries_per_broadcast",
+    "example_workload",
+    "expected_entries",
+    "expected_fillers",
+    "expected_max_normal",
+    "hard",
+    "latency_cycles",
+    "latency_terms",
+]
