@@ -130,6 +130,12 @@ def test_dense_limit_is_cols_times_rows_per_pe(depth):
     assert result.spmat_reads == pes * 12
 
 
+def test_dense_limit_with_uneven_rows_is_set_by_the_busiest_pe():
+    result = eie.simulate(np.ones((100, 6)), np.ones(6), pes=64, fifo_depth=1)
+    assert result.cycles == 6 * 2  # ceil(100 / 64) rows on PEs 0..35
+    assert result.busy_cycles[:36].tolist() == [12] * 36 and result.idle_cycles[36:].tolist() == [6] * 28
+
+
 def test_one_cycle_per_broadcast_column_floor():
     activations = np.array([0.0, 2.0, 0.0, 1.0, 3.0, 0.0, 5.0])
     for depth in (1, 8):
@@ -244,6 +250,15 @@ def test_random_inputs_have_exact_counts_and_are_reproducible():
     assert set(np.unique(w1.value)) <= set(range(-7, 9)) - {0}
     a = eie.random_activations(1000, 0.351, np.random.default_rng(3))
     assert a.shape == (1000,) and np.count_nonzero(a) == 351 and a.min() >= 0
+
+
+@pytest.mark.parametrize("density", [0.1, 0.5])
+def test_random_positions_are_uniform(density):
+    rng = np.random.default_rng(5)
+    hits = np.zeros((5, 8))
+    for _ in range(2000):
+        hits += eie.random_sparse_matrix(5, 8, density, rng).to_dense() != 0
+    np.testing.assert_allclose(hits / 2000, round(density * 40) / 40, atol=0.05)
 
 
 def test_benchmark_inputs_are_fixed_per_layer():
