@@ -39,10 +39,14 @@ def _format(value: Any, digits: int) -> str:
 
 
 def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 4) -> str:
-    """Aligned text table of ``rows`` restricted to ``columns`` (numbers right-aligned)."""
+    """Aligned text table of ``rows`` restricted to ``columns`` (numeric columns right-aligned, text left)."""
     cells = [[_format(row.get(c, ""), digits) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     head = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(x.rjust(w) for x, w in zip(r, widths, strict=True)) for r in cells]
+    numeric = [all(not isinstance(row.get(c, ""), str) for row in rows) for c in columns]
+    body = [
+        "  ".join(x.rjust(w) if num else x.ljust(w) for x, w, num in zip(r, widths, numeric, strict=True))
+        for r in cells
+    ]
     return "\n".join([head, rule, *body])
