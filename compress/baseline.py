@@ -102,4 +102,3 @@ def dense_baseline(
     save_checkpoint(path, result.params, {"model": model_name, "seed": seed, "epochs": epochs, "test_error": err})
     partial.unlink(missing_ok=True)
     return result.params
-

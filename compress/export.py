@@ -1,0 +1,183 @@
+"""A compressed model in one file, and its loader (Deep Compression storage, Secs. 2-4).
+
+Layout (all integers little-endian)::
+
+    magic      8 bytes  b"HWDCZ01\\n"
+    n_header   4 bytes  length of the JSON header
+    header     JSON     {"format": 1, "model": ..., "layers": [{"name", "kind", "kernel_shape",
+                         "weight_bits", "index_bits", "num_entries", "weight_stream_bytes",
+                         "index_stream_bytes", "codebook_size", "bias_size"}, ...]}
+    crc32      4 bytes  CRC-32 of the payload
+    payload    per layer, in header order:
+               weight Huffman table  2**weight_bits bytes (code length of each weight code)
+               index Huffman table   2**index_bits bytes (code length of each relative index)
+               weight stream         Huffman-coded weight codes (byte padded)
+               index stream          Huffman-coded relative indices (byte padded)
+               codebook              codebook_size float32
+               bias                  bias_size float32
+
+The loader rebuilds exactly the float32 weights that were encoded (a codebook gather is exact). A file
+that is truncated, altered or not of this format raises ``ValueError`` naming the file and the fault.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compress import huffman
+from compress.encoding import EncodedLayer, decode_layer
+
+MAGIC = b"HWDCZ01\n"
+FORMAT_VERSION = 1
+_HEADER_KEYS = (
+    "name",
+    "kind",
+    "kernel_shape",
+    "weight_bits",
+    "index_bits",
+    "num_entries",
+    "weight_stream_bytes",
+    "index_stream_bytes",
+    "codebook_size",
+    "bias_size",
+)
+
+
+def to_bytes(model_name: str, layers: Sequence[EncodedLayer]) -> bytes:
+    """Serialise the encoded layers of ``model_name`` into the file format above."""
+    entries, chunks = [], []
+    for layer in layers:
+        w_stream = huffman.encode(layer.codes, layer.weight_lengths)
+        i_stream = huffman.encode(layer.rel, layer.index_lengths)
+        bias = np.zeros(0, np.float32) if layer.bias is None else np.asarray(layer.bias, np.float32).reshape(-1)
+        entries.append(
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "kernel_shape": list(layer.kernel_shape),
+                "weight_bits": layer.weight_bits,
+                "index_bits": layer.index_bits,
+                "num_entries": int(layer.codes.size),
+                "weight_stream_bytes": len(w_stream),
+                "index_stream_bytes": len(i_stream),
+                "codebook_size": int(layer.codebook.size),
+                "bias_size": int(bias.size),
+            }
+        )
+        chunks += [
+            np.asarray(layer.weight_lengths, np.uint8).tobytes(),
+            np.asarray(layer.index_lengths, np.uint8).tobytes(),
+            w_stream,
+            i_stream,
+            np.asarray(layer.codebook, "<f4").tobytes(),
+            bias.astype("<f4").tobytes(),
+        ]
+    header = json.dumps({"format": FORMAT_VERSION, "model": model_name, "layers": entries}).encode()
+    payload = b"".join(chunks)
+    return MAGIC + len(header).to_bytes(4, "little") + header + zlib.crc32(payload).to_bytes(4, "little") + payload
+
+
+def save_compressed(path: str | Path, model_name: str, layers: Sequence[EncodedLayer]) -> Path:
+    """Write the compressed model to ``path`` atomically; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(to_bytes(model_name, layers))
+    os.replace(tmp, path)
+    return path
+
+
+class _Reader:
+    def __init__(self, raw: bytes, start: int, where: str):
+        self.raw, self.pos, self.where = raw, start, where
+
+    def take(self, size: int, what: str) -> bytes:
+        if size < 0 or self.pos + size > len(self.raw):
+            raise ValueError(f"compressed model {self.where} is truncated: {what} needs {size} bytes at {self.pos}")
+        out = self.raw[self.pos : self.pos + size]
+        self.pos += size
+        return out
+
+
+def from_bytes(raw: bytes, where: str = "<bytes>") -> tuple[str, list[EncodedLayer]]:
+    """Parse the file format; returns ``(model name, encoded layers)``.
+
+    Raises:
+        ValueError: bad magic, unreadable header, checksum mismatch, truncation or inconsistent streams.
+    """
+    if not raw.startswith(MAGIC):
+        raise ValueError(f"compressed model {where} is not an hwcost compressed model (bad magic number)")
+    reader = _Reader(raw, len(MAGIC), where)
+    size = int.from_bytes(reader.take(4, "header length"), "little")
+    try:
+        header = json.loads(reader.take(size, "header"))
+        model_name = str(header["model"])
+        specs = [{key: spec[key] for key in _HEADER_KEYS} for spec in header["layers"]]
+        version = header["format"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"compressed model {where} has a corrupt header: {err}") from None
+    if version != FORMAT_VERSION:
+        raise ValueError(f"compressed model {where} has format={version!r}; this reader knows {FORMAT_VERSION}")
+    crc = int.from_bytes(reader.take(4, "checksum"), "little")
+    if zlib.crc32(raw[reader.pos :]) != crc:
+        raise ValueError(f"compressed model {where} is corrupt or truncated (payload checksum mismatch)")
+    layers = []
+    for spec in specs:
+        name = spec["name"]
+        try:
+            w_len = np.frombuffer(reader.take(2 ** int(spec["weight_bits"]), f"{name} weight table"), np.uint8)
+            i_len = np.frombuffer(reader.take(2 ** int(spec["index_bits"]), f"{name} index table"), np.uint8)
+            w_stream = reader.take(int(spec["weight_stream_bytes"]), f"{name} weight stream")
+            i_stream = reader.take(int(spec["index_stream_bytes"]), f"{name} index stream")
+            codebook = np.frombuffer(reader.take(4 * int(spec["codebook_size"]), f"{name} codebook"), "<f4")
+            bias = np.frombuffer(reader.take(4 * int(spec["bias_size"]), f"{name} bias"), "<f4")
+            count = int(spec["num_entries"])
+            codes = huffman.decode(w_stream, w_len, count)
+            rel = huffman.decode(i_stream, i_len, count)
+        except ValueError as err:
+            raise ValueError(f"compressed model {where}, layer {name}: {err}") from None
+        layers.append(
+            EncodedLayer(
+                name=name,
+                kind=str(spec["kind"]),
+                kernel_shape=tuple(int(d) for d in spec["kernel_shape"]),
+                weight_bits=int(spec["weight_bits"]),
+                index_bits=int(spec["index_bits"]),
+                codebook=codebook.astype(np.float32),
+                codes=codes,
+                rel=rel,
+                weight_lengths=w_len.astype(np.int64),
+                index_lengths=i_len.astype(np.int64),
+                bias=bias.astype(np.float32) if spec["bias_size"] else None,
+            )
+        )
+    if reader.pos != len(raw):
+        raise ValueError(f"compressed model {where} has {len(raw) - reader.pos} unexpected trailing bytes")
+    return model_name, layers
+
+
+def load_compressed(path: str | Path) -> tuple[str, list[EncodedLayer]]:
+    """Read a compressed model file; returns ``(model name, encoded layers)``."""
+    return from_bytes(Path(path).read_bytes(), str(path))
+
+
+def load_params(path: str | Path) -> tuple[str, dict[str, dict[str, Any]]]:
+    """Read a compressed model file into ``(model name, {layer: {"kernel", "bias"}})`` float32 arrays."""
+    model_name, layers = load_compressed(path)
+    params = {}
+    for layer in layers:
+        try:
+            kernel = decode_layer(layer)
+        except (ValueError, IndexError) as err:
+            raise ValueError(f"compressed model {path}, layer {layer.name}: {err}") from None
+        out = kernel.shape[-1]
+        bias = layer.bias if layer.bias is not None else np.zeros(out, np.float32)
+        params[layer.name] = {"kernel": kernel, "bias": bias}
+    return model_name, params
