@@ -51,9 +51,10 @@ Relaxations (``hw.smoothing``; ``Smoothing(hard=True)`` gives the unrelaxed valu
 -------------------------------------------------------------------------------
 * ``num_pes`` is a continuous data leaf (the relaxed variant of a structural integer, for sweeps and
   gradient-based design search). Relaxed: rows per PE ``out / N`` for the mean counts and
-  ``soft_ceil(out / N - 1/4)`` rows for the busiest PE, with temperature ``hw.smoothing.temperature``
-  (default 0.3 rows: within 0.14 rows of the exact ceiling on integer ``out / N``, and a slope of at least
-  0.23 everywhere, so the latency keeps a useful gradient in ``num_pes`` between steps). Hard: the exact split into
+  a steep continuous staircase for the busiest PE's rows (a logistic step of width
+  ``hw.smoothing.temperature / N`` rows, default 0.1, placed half a PE's share before each step;
+  within 0.01 rows of ``ceil(out / N)`` on every integer shape), differentiated straight-through as
+  its trend ``out / N`` so that gradients in ``num_pes`` stay informative between steps. Hard: the exact split into
   ``out mod N`` PEs with ``ceil(out / N)`` rows and the rest with ``floor(out / N)``, busiest ``ceil``.
 * ``fifo_depth`` is a data leaf too (it enters the latency only through ``1 / D``); ``index_bits`` and the
   Spmat word size are static (structural; the filler sums are finite sums over ``L`` terms).
@@ -74,11 +75,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
 from hwcost import checks
-from hwcost.smooth import Smoothing, smooth_relu, soft_ceil
+from hwcost.smooth import Smoothing, smooth_relu, soft_step
 from hwcost.types import Array, CostModel, Counts, FcLayer, Scalar, pytree_dataclass, static_field
 
 # Latency coefficients fitted to archsim (module docstring, item 3).
@@ -162,7 +164,7 @@ EIE_64PE_45NM = EieHardware(
     act_write_pj=_FUNCTIONAL_SHARE * TABLE_II_ACT_RW_MW * _PJ_PER_MW_CYCLE / 2.0,
     fifo_push_pj=_FUNCTIONAL_SHARE * TABLE_II_ACT_QUEUE_MW * _PJ_PER_MW_CYCLE * STEADY_STATE_ACCESS_INTERVAL_CYCLES,
     pe_cycle_pj=TABLE_II_CLOCK_NETWORK_MW * _PJ_PER_MW_CYCLE,
-    smoothing=Smoothing(temperature=0.3),  # soft ceiling of the busiest PE's rows, in rows
+    smoothing=Smoothing(temperature=0.1),  # busiest-PE row step width, in units of 1/N rows
     index_bits=4,  # EIE Sec. III-B: 4-bit relative row index
     entries_per_spmat_read=ENTRIES_PER_SPMAT_READ,  # EIE Sec. VI: 8 entries per 64-bit read
 )
@@ -290,13 +292,22 @@ def expected_max_normal(n: Scalar) -> Array:
 
 
 def _rows(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array, Array]:
-    """``(mean rows per PE, rows of the busiest PE, PEs with ceil rows)`` (relaxed or exact)."""
+    """``(mean rows per PE, rows of the busiest PE, PEs with ceil rows)`` (relaxed or exact).
+
+    Relaxed busiest-PE rows: the steep continuous staircase ``r + (1 - frac(r)) * s`` with
+    ``s = soft_step(frac(r) - 1/(2N), T/N)`` (equal to ``ceil(r)`` once one PE holds an extra row,
+    ``frac(r) >= 1/N``, and to ``r`` at integer ``r``), differentiated as its trend ``r = out / N``
+    (straight-through), so that gradients in ``num_pes`` and ``out_features`` see the average slope
+    instead of zero on the plateaus and spikes at the steps.
+    """
     n = _float(hw.num_pes)
     r = _float(layer.out_features) / n
+    lo = jnp.floor(r)
     if hw.smoothing.hard:
-        lo = jnp.floor(r)
         return r, jnp.ceil(r), _float(layer.out_features) - n * lo
-    top = soft_ceil(r - 0.25, hw.smoothing.temperature)
+    frac = r - lo
+    staircase = r + (1.0 - frac) * soft_step(frac - 0.5 / n, hw.smoothing.temperature / n)
+    top = r + jax.lax.stop_gradient(staircase - r)
     return r, top, jnp.zeros_like(r)
 
 
