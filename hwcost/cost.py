@@ -5,12 +5,12 @@ Generic code (sweeps, losses, reports) sees only the bundle: it never imports a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
-from hwcost.types import Array, CostModel, Counts, total
+from hwcost.types import Array, CostModel, Counts, Scalar, total
 
 
 class LayerCost(NamedTuple):
@@ -54,3 +54,14 @@ def network_cost(model: CostModel, hw: Any, layers: Sequence[Any]) -> NetworkCos
 def latency_us(model: CostModel, hw: Any, cycles: Array) -> Array:
     """Convert cycles to microseconds with the model's clock."""
     return cycles / model.clock_mhz(hw)
+
+
+def price_action_counts(counts: Mapping[str, float], per_action_pj: Mapping[str, Scalar]) -> dict[str, float]:
+    """Energy (pJ) of exact action counts (e.g. a reference simulator's), priced at a model's per-action
+    energies (pJ per action, same ``"component.action"`` keys, e.g. ``hwcost.eie.action_energies_pj``).
+
+    Keys of ``counts`` the model does not price are left out (their energy is unknown), so the energy gap
+    between a simulator and a model comes only from the counts. Used by ``hwcost simulate`` and by the
+    hardware-aware trainer's exact evaluation.
+    """
+    return {key: float(count) * float(per_action_pj[key]) for key, count in counts.items() if key in per_action_pj}

@@ -1,0 +1,256 @@
+"""The bridge from a compressed network to hardware workloads: params + masks + layer inputs -> workloads.
+
+For each layer (``models.lenet.LayerSpec``) it builds one workload the registered cost models price:
+
+* **fully connected** layer, kernel ``(in, out)``: an :class:`~hwcost.types.FcLayer` (``W`` of EIE is the
+  transposed kernel, ``(out, in)``), with
+
+  - ``weight_density`` = mean of the (soft) kernel mask, so its gradient reaches every mask score and
+    threshold (group gates included: a gate's share of the mean is its group's size);
+  - ``activation_density`` = the fraction of nonzero input activations that EIE actually broadcasts:
+    mean over the batch and the inputs of ``ind(x_j) * alive_j``, where ``ind`` is the soft indicator
+    ``tanh(|x| / (T_a · s))`` (``s`` the mean magnitude of the nonzero inputs, held constant) and
+    ``alive_j`` is 1 when column ``j`` of ``W`` still holds a weight (:func:`alive_columns`). An input
+    whose column is empty has nothing to multiply, so the compressed model drops it from the input (it
+    is never broadcast); with a ``channel`` gate ``alive_j`` is the gate itself. A pruned hidden neuron
+    (``filter`` gate, bias masked) gives an exact zero input to the next layer. The gradient of the
+    cost therefore reaches the mask scores and, through ``ind``, the activations themselves (the
+    weights and biases that produce them).
+
+* **convolution** ``(kh, kw, c, k)`` on EIE is lowered to matrix-vector products, one per output
+  position (im2col): ``W`` is the ``(k, kh·kw·c)`` filter matrix and the input vector the receptive-field
+  patch at that position; ``FcLayer(in=kh·kw·c, out=k)`` with ``repeats = out_h·out_w``. Its activation
+  density is the mean over positions and batch of the patches' nonzero indicators times the alive
+  columns (one depthwise convolution of the indicator map with the alive map). Cost models with a
+  native :class:`~hwcost.types.ConvLayer` (``conv_lowering="conv"``) get the convolution as is.
+
+A network is a :class:`LoweredNetwork` (workloads + repeats). :func:`network_cost_value` prices it with any
+registered :class:`~hwcost.types.CostModel` (energy in pJ or latency in cycles, repeats multiplied in) and
+:func:`relative_cost` divides by the dense network's cost on the same hardware (every weight kept, every
+activation nonzero), a dimensionless cost term.
+
+Hard twin: ``exact=True`` with exact 0/1 masks gives the exact densities (``ind`` = ``x != 0``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from hwcost.checks import check_choice
+from hwcost.cost import network_cost
+from hwcost.types import Array, ConvLayer, CostModel, FcLayer, total
+
+OBJECTIVES: tuple[str, ...] = ("energy", "latency")
+DENSITY_FLOOR = 1e-6
+DENSITY_CEILING = 0.99
+"""Densities handed to a cost model are mapped affinely onto [DENSITY_FLOOR, DENSITY_CEILING]. The EIE model
+has two removable singularities the gradient must not meet: its load-imbalance term grows like
+sqrt(broadcast columns), whose derivative is infinite at activation density 0, and for a layer with fewer
+rows than PEs (LeNet's 10-class layers on 64 PEs) the relaxed rows per PE are below 1 and the empty-slice
+probability ``(1 - d)**rows`` has an infinite derivative at weight density 1 (gradient NaN, measured);
+its derivative in weight density also turns negative above about 0.995 for a 300 x 100 layer, which
+would stall the thresholds of a dense start (measured), hence a ceiling of 0.99.
+The dense reference goes through the same map, so relative costs stay exact at 1 for the dense network."""
+
+
+def _floor(density: Array) -> Array:
+    return DENSITY_FLOOR + (DENSITY_CEILING - DENSITY_FLOOR) * density
+CONV_LOWERINGS: tuple[str, ...] = ("matvec", "conv")
+
+
+class LoweredNetwork(NamedTuple):
+    """Workloads of a network, one per layer in forward order, and how many times each runs.
+
+    Attributes:
+        layers: tuple of workloads (:class:`FcLayer` or :class:`ConvLayer`).
+        repeats: tuple of Python floats, matrix-vector products per inference (1 for fc layers,
+            ``out_h·out_w`` for a convolution lowered to mat-vecs).
+    """
+
+    layers: tuple[Any, ...]
+    repeats: tuple[float, ...]
+
+
+def activation_indicator(x: Array, temperature: Array | float, *, ste: bool = True, exact: bool = False) -> Array:
+    """Indicator of nonzero activations, relaxed: ``tanh(|x| / (T·s))`` with ``s`` the mean |x| of the
+    nonzero entries (held constant), x's shape.
+
+    ``ste=True``: value ``x != 0`` exactly, gradient of the relaxation. ``exact=True``: ``x != 0``.
+    Tends to ``x != 0`` as T -> 0.
+    """
+    hard = (x != 0).astype(x.dtype)
+    if exact:
+        return hard
+    mag = jnp.abs(x)
+    scale = jax.lax.stop_gradient(jnp.sum(mag) / jnp.maximum(jnp.sum(hard), 1.0)) + 1e-12
+    soft = jnp.tanh(mag / (temperature * scale))
+    return soft + jax.lax.stop_gradient(hard - soft) if ste else soft
+
+
+def alive_columns(kernel_mask: Array, channel_gate: Array | None = None) -> Array:
+    """Whether each input column of the matrix still holds a weight, ``any_out(m != 0)``.
+
+    The value is exact for exact or straight-through masks; the gradient flows only through the
+    layer's ``channel`` gate, if it has one (``gate * any``): the product relaxation
+    ``1 - prod(1 - m)`` passes almost no gradient and its backward pass alone doubled the step time
+    of LeNet-300-100.
+
+    Args:
+        kernel_mask: (in, out) fc or (kh, kw, c, k) conv mask.
+        channel_gate: the layer's ``channel`` gate, shape (in, 1) or (1, 1, c, 1), if it has one.
+
+    Returns:
+        (in,) for fc, (kh, kw, c) for conv.
+    """
+    alive = jax.lax.stop_gradient(jnp.any(kernel_mask != 0, axis=-1).astype(kernel_mask.dtype))
+    if channel_gate is not None:
+        gate = jnp.broadcast_to(channel_gate[..., 0], alive.shape)
+        alive = gate * alive
+    return alive
+
+
+def _fc_activation_density(ind: Array, alive: Array) -> Array:
+    ind = ind.reshape((ind.shape[0], -1))
+    return jnp.mean(ind * alive[None, :])
+
+
+def _conv_activation_density(ind: Array, alive: Array) -> Array:
+    """Mean over batch, output positions and patch entries of ``ind(patch) * alive`` (im2col density).
+
+    ``ind``: (B, H, W, C) indicators; ``alive``: (kh, kw, C).
+    """
+    kh, kw, c = alive.shape
+    summed = jax.lax.conv_general_dilated(
+        ind,
+        alive[..., None],
+        window_strides=(1, 1),
+        padding="VALID",
+        dimension_numbers=("NHWC", "HWIO", "NHWC"),
+    )  # (B, out_h, out_w, 1): nonzero alive entries of each patch
+    return jnp.mean(summed) / (kh * kw * c)
+
+
+def lower_network(
+    specs: Sequence[Any],
+    masks: Mapping[str, Mapping[str, Array]],
+    layer_inputs: Mapping[str, Array],
+    *,
+    act_temperature: Array | float = 0.5,
+    ste: bool = True,
+    exact: bool = False,
+    channel_gates: Mapping[str, Array] | None = None,
+    conv_lowering: str = "matvec",
+) -> LoweredNetwork:
+    """Workloads of a masked network on a batch.
+
+    Args:
+        specs: ``models.lenet.layer_specs(name)`` (name, kind, kernel shape, in/out plane sizes).
+        masks: ``{layer: {"kernel": mask}}`` shaped like the kernels (soft, straight-through or exact).
+        layer_inputs: ``{layer: input activations}`` of the *masked* network on the batch, (B, in) or
+            (B, H, W, C) (``models.lenet.apply_with_layer_inputs``).
+        act_temperature: T_a of :func:`activation_indicator` (relative to the mean nonzero magnitude).
+        ste: straight-through activation indicator (exact value, relaxed gradient).
+        exact: exact indicators (the hard twin; pass exact masks too).
+        channel_gates: optional ``{layer: channel gate}`` (see :func:`alive_columns`).
+        conv_lowering: ``"matvec"`` (EIE: one mat-vec per output position) or ``"conv"`` (ConvLayer).
+    """
+    check_choice("conv_lowering", conv_lowering, CONV_LOWERINGS)
+    channel_gates = channel_gates or {}
+    layers, repeats = [], []
+    for spec in specs:
+        mask = masks[spec.name]["kernel"]
+        weight_density = jnp.mean(mask)
+        alive = alive_columns(mask, channel_gates.get(spec.name))
+        ind = activation_indicator(layer_inputs[spec.name], act_temperature, ste=ste, exact=exact)
+        if spec.kind == "fc":
+            fan_in, fan_out = spec.kernel_shape
+            act = _fc_activation_density(ind, alive)
+            layers.append(FcLayer(float(fan_in), float(fan_out), _floor(weight_density), _floor(act), name=spec.name))
+            repeats.append(1.0)
+            continue
+        kh, kw, c, k = spec.kernel_shape
+        act = _floor(_conv_activation_density(ind, alive))
+        weight_density = _floor(weight_density)
+        if conv_lowering == "matvec":
+            layers.append(FcLayer(float(kh * kw * c), float(k), weight_density, act, name=spec.name))
+            repeats.append(float(spec.out_hw[0] * spec.out_hw[1]))
+        else:
+            layers.append(
+                ConvLayer(
+                    float(c), float(k), float(kh), float(kw), float(spec.in_hw[0]), float(spec.in_hw[1]),
+                    float(spec.out_hw[0]), float(spec.out_hw[1]), weight_density, act, name=spec.name,
+                )
+            )  # fmt: skip
+            repeats.append(1.0)
+    return LoweredNetwork(tuple(layers), tuple(repeats))
+
+
+def dense_network(specs: Sequence[Any], *, conv_lowering: str = "matvec") -> LoweredNetwork:
+    """The dense reference: every weight kept and every activation nonzero (same lowering)."""
+    masks = {}
+    inputs = {}
+    for spec in specs:
+        masks[spec.name] = {"kernel": jnp.ones(spec.kernel_shape, jnp.float32)}
+        if spec.kind == "fc":
+            inputs[spec.name] = jnp.ones((1, spec.kernel_shape[0]), jnp.float32)
+        else:
+            inputs[spec.name] = jnp.ones((1, *spec.in_hw, spec.kernel_shape[2]), jnp.float32)
+    return lower_network(specs, masks, inputs, exact=True, conv_lowering=conv_lowering)
+
+
+def floor_network(specs: Sequence[Any], *, conv_lowering: str = "matvec") -> LoweredNetwork:
+    """The cost floor: weight and activation densities 0 (what no compression can go below)."""
+    dense = dense_network(specs, conv_lowering=conv_lowering)
+    return LoweredNetwork(
+        tuple(type(w)(**{**_fields(w), "weight_density": 0.0, "activation_density": 0.0}) for w in dense.layers),
+        dense.repeats,
+    )
+
+
+def _fields(workload: Any) -> dict[str, Any]:
+    return {f: getattr(workload, f) for f in workload.__dataclass_fields__}
+
+
+class NetworkCostValue(NamedTuple):
+    """Energy (pJ) and latency (cycles) of one inference, with the per-layer breakdown.
+
+    Attributes:
+        energy_pj: scalar, pJ.
+        latency_cycles: scalar, cycles.
+        layer_energy_pj: per layer ``{"component.action": pJ}`` (repeats multiplied in).
+        layer_latency_cycles: per layer scalar cycles (repeats multiplied in).
+    """
+
+    energy_pj: Array
+    latency_cycles: Array
+    layer_energy_pj: tuple[dict[str, Array], ...]
+    layer_latency_cycles: tuple[Array, ...]
+
+    def objective(self, name: str) -> Array:
+        """``energy_pj`` for ``"energy"``, ``latency_cycles`` for ``"latency"``."""
+        return self.energy_pj if name == "energy" else self.latency_cycles
+
+
+def network_cost_value(model: CostModel, hw: Any, lowered: LoweredNetwork) -> NetworkCostValue:
+    """Price a lowered network with ``model`` on ``hw`` (layers run one after another)."""
+    cost = network_cost(model, hw, lowered.layers)
+    pairs = list(zip(cost.layers, lowered.repeats, strict=True))
+    energies = tuple({k: r * v for k, v in lc.energy_pj.items()} for lc, r in pairs)
+    latencies = tuple(r * lc.latency_cycles for lc, r in pairs)
+    energy = sum((total(e) for e in energies), start=jnp.zeros(()))
+    latency = sum(latencies, start=jnp.zeros(()))
+    return NetworkCostValue(energy, latency, energies, latencies)
+
+
+def relative_cost(
+    model: CostModel, hw: Any, lowered: LoweredNetwork, objective: str, dense: LoweredNetwork
+) -> Array:
+    """Cost of ``lowered`` over the cost of ``dense`` on the same hardware (dimensionless scalar)."""
+    check_choice("objective", objective, OBJECTIVES)
+    value = network_cost_value(model, hw, lowered).objective(objective)
+    ref = network_cost_value(model, hw, dense).objective(objective)
+    return value / ref

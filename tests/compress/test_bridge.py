@@ -1,0 +1,117 @@
+"""The bridge params + masks + layer inputs -> workloads, and the relative cost term."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from compress import bridge, hwaware
+from hwcost.registry import cost_model
+from models.lenet import apply_with_layer_inputs, init_params, layer_specs, make_model
+
+
+def _batch(n: int = 8, seed: int = 0) -> jax.Array:
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 28, 28, 1)).astype(np.float32)
+    x[x < 0.6] = 0.0  # MNIST-like sparsity
+    return jnp.asarray(x)
+
+
+def _masked_setup(name: str, groups: dict, seed: int = 0):
+    params = init_params(name, seed)
+    mp = hwaware.init_mask_params(params, hwaware.MaskConfig(groups=groups, init_threshold=0.6))
+    return params, mp
+
+
+def test_fc_densities_equal_the_hard_ones_for_hard_masks():
+    params, mp = _masked_setup("lenet300", {"ip1": ("channel", "filter"), "ip2": ("filter",)})
+    mp["ip1"]["channel"] = mp["ip1"]["channel"].at[:200].set(-1.0)
+    mp["ip1"]["filter"] = mp["ip1"]["filter"].at[0, :100].set(-1.0)
+    masks = hwaware.network_masks(params, mp, 0.2, exact=True)
+    weights = hwaware.masked_weights(params, mp, masks)
+    _, inputs = apply_with_layer_inputs(make_model("lenet300"), weights, _batch())
+    gates = {"ip1": (mp["ip1"]["channel"] > 0).astype(jnp.float32)}
+    for ste in (True, False):
+        lowered = bridge.lower_network(layer_specs("lenet300"), masks, inputs, exact=not ste, ste=ste,
+                                       channel_gates=gates)  # fmt: skip
+        if not ste:
+            for spec, w in zip(layer_specs("lenet300"), lowered.layers, strict=True):
+                k = np.asarray(weights[spec.name]["kernel"])
+                x = np.asarray(inputs[spec.name]).reshape(8, -1)
+                alive = np.any(k != 0, axis=1)
+                assert float(w.weight_density) == pytest.approx(np.mean(k != 0), abs=1e-6)
+                assert float(w.activation_density) == pytest.approx(np.mean((x != 0) & alive[None]), abs=1e-6)
+        else:  # straight-through: same values
+            exact = bridge.lower_network(layer_specs("lenet300"), masks, inputs, exact=True, channel_gates=gates)
+            for a, b in zip(lowered.layers, exact.layers, strict=True):
+                assert float(a.activation_density) == pytest.approx(float(b.activation_density), abs=1e-6)
+    # pruned hidden neurons give exact zeros downstream
+    assert float(jnp.max(jnp.abs(inputs["ip2"][:, :100]))) == 0.0
+
+
+def test_conv_lowering_density_matches_an_explicit_im2col():
+    params = init_params("lenet5", 0)
+    masks = {k: {"kernel": (jnp.abs(v["kernel"]) > 0.05).astype(jnp.float32)} for k, v in params.items()}
+    masks["conv2"]["kernel"] = masks["conv2"]["kernel"].at[:, :, 3, :].set(0.0)  # input channel 3 unused
+    _, inputs = apply_with_layer_inputs(make_model("lenet5"), params, _batch(2))
+    lowered = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True)
+    spec = layer_specs("lenet5")[1]
+    x = np.asarray(inputs["conv2"])
+    alive = np.any(np.asarray(masks["conv2"]["kernel"]) != 0, axis=-1)  # (5, 5, 20)
+    win = np.lib.stride_tricks.sliding_window_view(x, (5, 5), axis=(1, 2))  # (B, 8, 8, C, 5, 5)
+    patches = win.transpose(0, 1, 2, 4, 5, 3)  # (B, 8, 8, 5, 5, C)
+    expected = np.mean((patches != 0) & alive)
+    assert float(lowered.layers[1].activation_density) == pytest.approx(expected, rel=1e-5)
+    assert lowered.repeats[1] == spec.out_hw[0] * spec.out_hw[1]
+    assert float(lowered.layers[1].in_features) == 5 * 5 * 20
+
+
+def test_activation_indicator_converges_to_the_nonzero_indicator():
+    x = jnp.asarray(np.abs(np.random.default_rng(1).normal(size=(4, 50))) * (np.arange(50) % 3 > 0))
+    hard = bridge.activation_indicator(x, 1.0, exact=True)
+    errs = [float(jnp.mean(jnp.abs(bridge.activation_indicator(x, t, ste=False) - hard))) for t in (1.0, 0.1, 1e-4)]
+    assert errs[0] > errs[1] > errs[2]
+    assert errs[2] < 1e-2
+    np.testing.assert_array_equal(np.asarray(bridge.activation_indicator(x, 0.5, ste=True)), np.asarray(hard))
+
+
+@pytest.mark.parametrize("hardware", ["eie", "memory"])
+def test_dense_network_costs_one_and_the_floor_less(hardware):
+    cm = cost_model(hardware)
+    lowering = "matvec" if hardware == "eie" else "conv"
+    for name in ("lenet300", "lenet5"):
+        dense = bridge.dense_network(layer_specs(name), conv_lowering=lowering)
+        floor = bridge.floor_network(layer_specs(name), conv_lowering=lowering)
+        for objective in bridge.OBJECTIVES:
+            assert float(bridge.relative_cost(cm, cm.default_hardware, dense, objective, dense)) == pytest.approx(1.0)
+            assert float(bridge.relative_cost(cm, cm.default_hardware, floor, objective, dense)) < 1.0
+
+
+def test_cost_gradient_reaches_mask_scores_and_activations():
+    groups = {"ip1": ("channel", "filter"), "ip2": ("filter",), "ip3": ()}
+    params, mp = _masked_setup("lenet300", groups)
+    model = make_model("lenet300")
+    cm = cost_model("eie")
+    specs = layer_specs("lenet300")
+    dense = bridge.dense_network(specs)
+    images = _batch()
+
+    def cost(params, mp):
+        masks = hwaware.network_masks(params, mp, 0.3, ste=True)
+        weights = hwaware.masked_weights(params, mp, masks)
+        _, inputs = apply_with_layer_inputs(model, weights, images)
+        hard, soft = hwaware.group_gate(mp["ip1"]["channel"], jnp.asarray(0.3))
+        gates = {"ip1": soft + jax.lax.stop_gradient(hard - soft)}
+        lowered = bridge.lower_network(specs, masks, inputs, channel_gates=gates)
+        return bridge.relative_cost(cm, cm.default_hardware, lowered, "energy", dense)
+
+    g_params, g_mp = jax.grad(cost, argnums=(0, 1))(params, mp)
+    for layer in ("ip1", "ip2", "ip3"):
+        assert float(g_mp[layer]["threshold"]) < 0  # higher threshold -> sparser -> cheaper
+    assert float(jnp.sum(g_mp["ip1"]["channel"])) > 0  # keeping more inputs costs more
+    assert float(jnp.sum(g_mp["ip1"]["filter"])) > 0  # keeping hidden neurons costs more (broadcasts)
+    # activations: the cost pushes the hidden pre-activations down through the biases
+    assert float(jnp.sum(g_params["ip1"]["bias"])) > 0
+    assert float(jnp.sum(jnp.abs(g_params["ip2"]["bias"]))) > 0
