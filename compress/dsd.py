@@ -38,8 +38,8 @@ from models.lenet import layer_specs, make_model
 #: DeepSpeech; DSD paper Sec. 3, papers.md §7, recalled); we take 50% for the MNIST networks.
 DEFAULT_SPARSITY = 0.5
 #: Epochs of the S and re-D phases after the dense baseline (ours).
-DEFAULT_SPARSE_EPOCHS = 4
-DEFAULT_REDENSE_EPOCHS = 4
+DEFAULT_SPARSE_EPOCHS = 3
+DEFAULT_REDENSE_EPOCHS = 3
 #: Adam(W) peak learning rate of the S phase and the re-D reduction factor (DSD: re-D "with a lower
 #: learning rate"; the authors' ImageNet runs drop it 10x, songhan/DSD README). Each phase decays by
 #: cosine to 10% of its peak.

@@ -260,7 +260,7 @@ def ternary_scales(ttq_params: Mapping[str, Any]) -> dict[str, dict[str, float]]
 # Pipeline: dense baseline -> TTQ fine-tuning -> report.
 
 #: Fine-tuning epochs per model (ours; MNIST converges in a few epochs from the dense baseline).
-DEFAULT_TTQ_EPOCHS: dict[str, int] = {"lenet300": 6, "lenet5": 6}
+DEFAULT_TTQ_EPOCHS: dict[str, int] = {"lenet300": 4, "lenet5": 4}
 #: Adam learning rates, cosine-decayed to 1% over the run: latent weights (in [-1, 1] units) and scales
 #: (network-weight units). The authors' AlexNet script uses Adam at 1e-4 (czhu95/ternarynet).
 LATENT_LR = 1e-3
