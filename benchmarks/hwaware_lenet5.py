@@ -1,0 +1,43 @@
+"""Hardware-aware training vs hardware-agnostic pruning, LeNet-5 / MNIST / EIE latency.
+
+The LeNet-300-100 experiment (``benchmarks/hwaware_lenet300.py``) on LeNet-5 with the latency objective:
+convolutions run on EIE as one matrix-vector product per output position (``compress.bridge``). Commits
+``benchmarks/results/hwaware_lenet5.json`` and ``.png``. archsim is run on fewer test images (each image is
+640 convolution mat-vecs). Resumable: the work folder keeps finished points.
+
+    python benchmarks/hwaware_lenet5.py [--work .cache/hwaware_lenet5] [--eval-images 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hwcost.cli import main as hwcost_main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hwaware_lenet300 import ROOT, publish
+
+NAME = "hwaware_lenet5"
+ARGS = ["--model", "lenet5", "--hardware", "eie", "--objective", "latency"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", default=str(ROOT / ".cache" / NAME))
+    parser.add_argument("--eval-images", default="20")
+    args = parser.parse_args()
+    work = Path(args.work)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    rc = hwcost_main(["train", *ARGS, "--out", str(work), "--eval-images", args.eval_images])
+    if rc:
+        return rc
+    report = publish(work, NAME)
+    best = report["best_ratio_vs_magnitude"]
+    print("best latency ratio vs magnitude pruning at equal or better error:", best and round(best["ratio"], 3))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Share of the hardware cost term in the jit-compiled hardware-aware training step.
+
+LeNet-300-100 on MNIST against EIE energy: the joint step (relaxed masks, straight-through gates) with and
+without the cost term (bridge to workloads + the EIE model + its gradient), same batch, same state, many
+steps each, interleaved in rounds so that machine load hits both alike. Prints the median step times and
+the cost term's share ``(t_with - t_without) / t_with``, also written to ``--out`` (default
+benchmarks/results/train_overhead.txt).
+
+    python benchmarks/train_overhead.py [--steps 200] [--rounds 5] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from compress.hwtrain import HwTrainConfig, Trainer
+from models.datasets import Dataset, load_mnist
+from models.lenet import init_params
+
+
+def time_steps(step, state, images, labels, idx, steps: int) -> float:
+    """Mean seconds per step over ``steps`` chained steps (after the result is ready)."""
+    s = state
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        s, metrics = step(s, images, labels, idx)
+    jax.block_until_ready((s, metrics))
+    return (time.perf_counter() - t0) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "train_overhead.txt"))
+    args = parser.parse_args()
+
+    data = load_mnist()
+    data = Dataset(data.train_images[:12800], data.train_labels[:12800], data.test_images, data.test_labels)
+    trainer = Trainer(HwTrainConfig(model="lenet300", hardware="eie", objective="energy", lam=0.5), data)
+    state = trainer.init_state(init_params("lenet300", 0))
+    idx = jnp.arange(128)
+    steps = {wc: jax.jit(trainer._make_step("joint", with_cost=wc)) for wc in (False, True)}
+    for step in steps.values():  # compile and warm up
+        jax.block_until_ready(step(state, trainer.images, trainer.labels, idx))
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(args.rounds):
+        for wc, step in steps.items():
+            times[wc].append(time_steps(step, state, trainer.images, trainer.labels, idx, args.steps))
+    t_without = float(np.median(times[False]))
+    t_with = float(np.median(times[True]))
+    share = (t_with - t_without) / t_with
+    lines = [
+        "hardware-aware training step, LeNet-300-100 / MNIST / EIE energy, batch 128, joint phase",
+        f"machine: {platform.machine()} cores={os.cpu_count()} backend={jax.default_backend()}",
+        f"steps per round: {args.steps}, rounds: {args.rounds} (median of rounds)",
+        f"step without cost term: {t_without * 1e3:.3f} ms",
+        f"step with cost term:    {t_with * 1e3:.3f} ms",
+        f"ratio with / without:   {t_with / t_without:.3f}",
+        f"cost term share of the step: {100 * share:.1f} % (target < 15 %)",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""``hwcost report DIR [--json]``: print the report of a ``hwcost train`` run again (table or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hwcost.cli.output import format_table, print_json
+
+HELP = "Print the report of a hwcost train run (table, or JSON with --json)."
+
+COLUMNS = (
+    "point", "kind", "test_error_pct", "exact_rel_dense", "exact", "hard_over_exact", "relaxed_over_exact",
+    "weight_density",
+)  # fmt: skip
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``hwcost report``."""
+    parser.add_argument("dir", help="output directory of hwcost train (holds report.json)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def load_report(directory: str | Path) -> dict[str, Any]:
+    """Read ``DIR/report.json``; ``ValueError`` naming the path if it is missing or not a report."""
+    path = Path(directory) / "report.json"
+    if not path.is_file():
+        raise ValueError(f"dir={str(directory)!r} holds no report.json (run hwcost train --out {directory} first)")
+    try:
+        report = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(report, dict) or "rows" not in report:
+        raise ValueError(f"{path} is not a hwcost train report (no 'rows')")
+    return report
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """Human-readable summary: one row per point, then the dominance of the joint method."""
+    unit = report.get("exact_unit", "")
+    head = (
+        f"{report['model']} on {report['hardware']} ({report['objective']}); exact = {report['exact_source']}, "
+        f"dense = {report['dense_exact']:.4g} {unit}"
+    )
+    lines = [head, "", format_table(report["rows"], COLUMNS)]
+    best = report.get("best_ratio_vs_magnitude")
+    lines.append("")
+    if best:
+        lines.append(
+            f"joint vs magnitude pruning at equal or better test error: best {best['ratio']:.2f}x lower "
+            f"{report['objective']} (magnitude {best['baseline_error_pct']:.2f}% at "
+            f"{best['baseline_cost']:.4g} {unit} vs joint {best['joint_error_pct']:.2f}% at {best['joint_cost']:.4g})"
+        )
+    else:
+        lines.append("no joint point reaches the test error of any magnitude-pruning point")
+    dc = report.get("dominance_vs_deep_compression")
+    if dc and dc.get("ratio"):
+        lines.append(
+            f"joint vs Deep Compression at equal or better test error: {dc['ratio']:.2f}x lower {report['objective']}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the stored report."""
+    report = load_report(args.dir)
+    if args.json:
+        print_json({k: v for k, v in report.items() if k != "points"})
+    else:
+        print(format_report(report))
+    return 0

@@ -1,0 +1,148 @@
+"""``hwcost train``: hardware-aware training of masks and thresholds against accuracy plus simulated cost.
+
+Usage::
+
+    hwcost train [--model lenet300|lenet5] [--hardware eie|memory] [--objective energy|latency]
+                 [--lambda L ... | --budget B ...] [--out DIR] [--seed S] [--json]
+
+With neither ``--lambda`` nor ``--budget`` it sweeps the default λ values of the model (a Pareto front).
+It trains from the cached dense baseline, adds the hardware-agnostic baselines (magnitude pruning at
+several densities, retrained for the same epochs; the Deep Compression pipeline) and writes to DIR:
+
+* ``report.json``: every point (test error, exact cost, hard and relaxed model values, structure),
+  the Pareto fronts and the energy (or latency) ratio of the joint method over magnitude pruning at equal
+  or better test error; ``hwcost report DIR`` prints it again;
+* ``models/<point>.ckpt``: the masked parameters of each joint point, and ``models/<point>.hwdc`` the
+  same network in the compressed file format of :mod:`compress.export` (6-bit shared weights);
+* ``pareto.png``: test error against the exact cost relative to the dense network.
+
+The exact cost is archsim's (EIE) on real pruned weights and real test activations, batch 1; for other
+hardware it is the cost model evaluated exactly. Interrupted runs resume: finished points are kept in
+``DIR/points`` and unfinished ones restart from their last epoch checkpoint in ``DIR/checkpoints``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from hwcost.checks import check_choice, check_fraction, check_int_range, check_non_negative
+
+HELP = "Hardware-aware training: masks and thresholds trained against accuracy plus simulated cost."
+
+MODELS: tuple[str, ...] = ("lenet300", "lenet5")
+OBJECTIVES: tuple[str, ...] = ("energy", "latency")
+DEFAULT_LAMBDAS: dict[str, tuple[float, ...]] = {"lenet300": (0.02, 0.05, 0.1, 0.2), "lenet5": (0.02, 0.05, 0.1, 0.2)}
+"""Default sweep per model (penalty weights on the cost relative to dense)."""
+DEFAULT_OUT = "hwcost-train"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``hwcost train``."""
+    parser.add_argument("--model", default="lenet300", help="lenet300 (default) or lenet5")
+    parser.add_argument("--hardware", default="eie", help="registered cost model (default eie)")
+    parser.add_argument("--objective", default="energy", help="energy (default) or latency")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--lambda", dest="lambdas", type=float, nargs="+", help="penalty weight(s) λ >= 0")
+    target.add_argument("--budget", dest="budgets", type=float, nargs="+", help="budget(s), fraction of dense cost")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default ./{DEFAULT_OUT})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the baseline, batch order (default 0)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    size = parser.add_argument_group("run size")
+    size.add_argument("--epochs", type=int, default=None, help="joint epochs per point (default 3)")
+    size.add_argument("--finetune-epochs", type=int, default=None, help="frozen-mask epochs per point (default 2)")
+    size.add_argument("--magnitude-densities", type=float, nargs="*", default=None,
+                      help="densities of the magnitude-pruning baseline (default 0.3 0.1 0.05 0.03)")  # fmt: skip
+    size.add_argument("--no-deep-compression", action="store_true", help="skip the Deep Compression point")
+    size.add_argument("--eval-images", type=int, default=100, help="test images run through archsim (default 100)")
+    size.add_argument("--train-subset", type=int, default=None,
+                      help="train on the first N training images (quick checks; baseline cached in DIR)")  # fmt: skip
+    size.add_argument("--dense-epochs", type=int, default=None, help="dense baseline epochs (default: its own)")
+    size.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Raise ``ValueError`` with a clear message for bad input (before any training)."""
+    from compress.hwtrain import check_budget
+    from hwcost.registry import MODEL_MODULES
+
+    check_choice("model", args.model, MODELS)
+    check_choice("hardware", args.hardware, tuple(sorted(MODEL_MODULES)))
+    check_choice("objective", args.objective, OBJECTIVES)
+    for lam in args.lambdas or ():
+        check_non_negative("lambda", lam)
+    for b in args.budgets or ():
+        check_budget(args.model, args.hardware, args.objective, b)
+    check_int_range("seed", args.seed, 0)
+    for name in ("epochs", "finetune_epochs", "dense_epochs"):
+        if getattr(args, name) is not None:
+            check_int_range(name.replace("_", "-"), getattr(args, name), 0)
+    check_int_range("eval-images", args.eval_images, 1)
+    if args.train_subset is not None:
+        check_int_range("train-subset", args.train_subset, 128)
+    for d in args.magnitude_densities or ():
+        check_fraction("magnitude density", d, open_low=True)
+    out = Path(args.out).expanduser().absolute()
+    if not out.parent.is_dir():
+        raise ValueError(f"out={args.out!r}: its parent directory {str(out.parent)!r} does not exist")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out={args.out!r} exists and is not a directory")
+
+
+def experiment_config(args: argparse.Namespace) -> Any:
+    """The :class:`compress.hwexperiment.ExperimentConfig` of the command line."""
+    from compress.hwexperiment import ExperimentConfig
+    from compress.hwtrain import HwTrainConfig
+
+    train_kw: dict[str, Any] = {"model": args.model, "hardware": args.hardware, "objective": args.objective,
+                                "seed": args.seed}  # fmt: skip
+    if args.epochs is not None:
+        train_kw["epochs"] = args.epochs
+    if args.finetune_epochs is not None:
+        train_kw["finetune_epochs"] = args.finetune_epochs
+    lambdas = tuple(args.lambdas or ())
+    budgets = tuple(args.budgets or ())
+    if not lambdas and not budgets:
+        lambdas = DEFAULT_LAMBDAS[args.model]
+    kw: dict[str, Any] = {}
+    if args.magnitude_densities is not None:
+        kw["magnitude_densities"] = tuple(args.magnitude_densities)
+    return ExperimentConfig(
+        train=HwTrainConfig(**train_kw), lambdas=lambdas, budgets=budgets,
+        deep_compression=not args.no_deep_compression, eval_images=args.eval_images,
+        dense_epochs=args.dense_epochs, **kw,
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, run (or resume) the sweep, write the report, model files and plot, print the table."""
+    validate(args)
+    from compress.hwexperiment import plot_report, run_experiment
+    from hwcost.cli.output import print_json
+    from hwcost.cli.report import format_report
+    from models.datasets import Dataset, load_mnist
+
+    config = experiment_config(args)
+    data = load_mnist()
+    out = Path(args.out)
+    baseline_cache = None
+    if args.train_subset is not None:
+        n = args.train_subset
+        data = Dataset(data.train_images[:n], data.train_labels[:n], data.test_images, data.test_labels)
+        baseline_cache = out / "baseline"  # never poison the shared cache with a subset-trained network
+    quiet = args.quiet or args.json
+    log = (lambda s: None) if quiet else print
+    report = run_experiment(config, data, out, progress=not quiet and _tty(), log=log, baseline_cache=baseline_cache)
+    plot_report(report, out / "pareto.png")
+    if args.json:
+        print_json({k: v for k, v in report.items() if k != "points"})
+    else:
+        print(format_report(report))
+        print(f"\nwrote {out / 'report.json'}, {out / 'pareto.png'}, {out / 'models'}")
+    return 0
+
+
+def _tty() -> bool:
+    return os.isatty(2) or os.environ.get("HWCOST_PROGRESS") == "1"

@@ -1,0 +1,61 @@
+"""``hwcost train``: bad input exits 2 with a clear message; a tiny run writes its report, model and plot,
+and a rerun resumes from what is on disk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hwcost.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "alexnet"], "model='alexnet' is unknown"),
+        (["--hardware", "tpu"], "hardware='tpu' is unknown"),
+        (["--objective", "area"], "objective='area' is unknown"),
+        (["--lambda", "-0.5"], "lambda=-0.5 must be >= 0"),
+        (["--budget", "0"], "budget=0 must be > 0"),
+        (["--budget", "0.0001"], "budget=0.0001 is unreachable"),
+        (["--budget", "1.5"], "budget=1.5 is unreachable"),
+        (["--out", "/nonexistent-parent-dir/run"], "parent directory"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(argv, message, capsys, tmp_path):
+    argv = ["train", *argv] if "--out" in argv else ["train", *argv, "--out", str(tmp_path / "run")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith("hwcost train: error:")
+
+
+def test_unreachable_budget_states_the_floor(capsys, tmp_path):
+    assert main(["train", "--budget", "0.0001", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "allowed: (" in err and "density 0" in err
+
+
+def test_tiny_run_writes_report_model_and_plot_and_reruns_from_disk(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = [
+        "train", "--out", str(out), "--lambda", "0.5", "--epochs", "1", "--finetune-epochs", "0",
+        "--magnitude-densities", "0.1", "--no-deep-compression", "--eval-images", "1",
+        "--train-subset", "256", "--dense-epochs", "1", "--quiet",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert "lambda-0.5" in first and "magnitude-0.1" in first
+    report = json.loads((out / "report.json").read_text())
+    assert {r["kind"] for r in report["rows"]} == {"dense", "joint", "magnitude"}
+    assert report["exact_source"] == "archsim"
+    assert (out / "pareto.png").stat().st_size > 0
+    assert (out / "models" / "lambda-0.5.ckpt").is_file()
+    assert (out / "models" / "lambda-0.5.hwdc").is_file()
+    # a rerun finds every point on disk and reports the same numbers
+    assert main(argv) == 0
+    second = json.loads((out / "report.json").read_text())
+    assert second["rows"] == report["rows"]
+    assert main(["report", str(out)]) == 0
+    assert "lambda-0.5" in capsys.readouterr().out
