@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(
             {
                 "seed": seed,
-                "baseline_error_pct": 100 * r["test_error_before"],
-                "sparse_phase_error_pct": 100 * r["details"]["test_error_sparse_phase"],
-                "dsd_error_pct": 100 * r["test_error_after"],
-                "dense_same_epochs_error_pct": 100 * r["details"]["test_error_dense_control"],
+                "baseline_error_pct": r["test_error_before"],
+                "sparse_phase_error_pct": r["details"]["test_error_sparse_phase"],
+                "dsd_error_pct": r["test_error_after"],
+                "dense_same_epochs_error_pct": r["details"]["test_error_dense_control"],
                 "report": r,
             }
         )

@@ -22,9 +22,9 @@ MAX_GAP_POINTS = 0.3
 def table(report: dict) -> str:
     """Human-readable per-layer table of a TTQ report."""
     lines = [
-        f"TTQ on {report['model']}: test error {100 * report['test_error_before']:.2f}% (full precision) -> "
-        f"{100 * report['test_error_after']:.2f}% (TTQ), gap "
-        f"{100 * (report['test_error_after'] - report['test_error_before']):+.2f} points (target <= {MAX_GAP_POINTS})",
+        f"TTQ on {report['model']}: test error {report['test_error_before']:.2f}% (full precision) -> "
+        f"{report['test_error_after']:.2f}% (TTQ), gap "
+        f"{report['test_error_after'] - report['test_error_before']:+.2f} points (target <= {MAX_GAP_POINTS})",
         "",
         f"{'layer':<8}{'#weights':>10}{'bits':>6}{'nonzero %':>11}{'sparsity %':>12}{'W_p':>10}{'W_n':>10}",
     ]
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="plumbing run (not written to results/)")
     args = parser.parse_args(argv)
     report = run_pipeline("lenet5", load_mnist(), seed=0, small=args.small, progress=False)
-    gap = 100 * (report["test_error_after"] - report["test_error_before"])
+    gap = report["test_error_after"] - report["test_error_before"]
     report["details"]["gap_points"] = gap
     report["details"]["target_met"] = gap <= MAX_GAP_POINTS
     text = table(report)

@@ -127,7 +127,7 @@ def run_pipeline(
 
     Returns:
         ``{"model", "pipeline": "dsd", "test_error_before" (dense baseline), "test_error_after" (DSD),
-        "layers": [...], "total": {...}, "details": {...}}`` (errors as fractions); per layer the S-phase
+        "layers": [...], "total": {...}, "details": {...}}`` (errors in percent); per layer the S-phase
         density (``sparse_weights_kept_pct``) and the final one (``weights_kept_pct``, 100 after re-D).
     """
     check_fraction("sparsity", sparsity)
@@ -147,7 +147,7 @@ def run_pipeline(
     total = s_epochs + d_epochs
 
     def err(params: dict) -> float:
-        return error_rate(model, params, data.test_images, data.test_labels)
+        return 100.0 * error_rate(model, params, data.test_images, data.test_labels)
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(workdir) if workdir is not None else Path(tmp)

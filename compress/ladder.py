@@ -206,9 +206,9 @@ def run_ladder(
         small: plumbing run on a 3,200-example subset (one baseline epoch, one epoch per rung).
 
     Returns:
-        ``{"model", "density", "pruned_layers", "weight_bits", "dense": {test_error, storage},
-        "rungs": [{granularity, test_error, test_error_before_retraining, storage}], "details"}`` with
-        errors as fractions and storage from :func:`network_storage`.
+        ``{"model", "density", "pruned_layers", "weight_bits", "dense": {test_error_pct, storage},
+        "rungs": [{granularity, test_error_pct, test_error_before_retraining_pct, storage}], "details"}``
+        with errors in percent and storage from :func:`network_storage`.
     """
     check_fraction("density", density, open_low=True)
     for g in granularities:
@@ -225,7 +225,7 @@ def run_ladder(
     densities = {name: (density if name in pruned_layers else 1.0) for name in names}
 
     def err(params: Any) -> float:
-        return error_rate(model, params, data.test_images, data.test_labels)
+        return 100.0 * error_rate(model, params, data.test_images, data.test_labels)
 
     rungs = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -262,8 +262,8 @@ def run_ladder(
             rungs.append(
                 {
                     "granularity": g,
-                    "test_error": err(params),
-                    "test_error_before_retraining": err(pruned),
+                    "test_error_pct": err(params),
+                    "test_error_before_retraining_pct": err(pruned),
                     "overall_density": overall_density(masks),
                     "storage": network_storage(masks, g, pruned_layers, weight_bits=weight_bits),
                 }
@@ -274,7 +274,7 @@ def run_ladder(
         "pruned_layers": list(pruned_layers),
         "weight_bits": weight_bits,
         "dense": {
-            "test_error": err(dense),
+            "test_error_pct": err(dense),
             "storage": network_storage(dense_masks, "element", (), weight_bits=weight_bits),
         },
         "rungs": rungs,
@@ -302,7 +302,7 @@ def ladder_table(result: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "granularity": name,
-                "test_error_pct": 100.0 * entry["test_error"],
+                "test_error_pct": entry["test_error_pct"],
                 "weights_kept_pct": total["weights_kept_pct"],
                 "storage_kb": total["storage_bits"] / 8 / 1024,
                 "index_kb": total["index_storage_bits"] / 8 / 1024,

@@ -332,7 +332,7 @@ def run_pipeline(
         scale_init: ``"mean"`` or ``"one"``, see :func:`init_ttq`.
 
     Returns:
-        ``{"model", "pipeline": "ttq", "test_error_before", "test_error_after" (fractions), "layers": [...],
+        ``{"model", "pipeline": "ttq", "test_error_before", "test_error_after" (percent), "layers": [...],
         "total": {...}, "details": {...}}``; per layer: ``layer, num_weights, weights_kept_pct (ternary
         density, %), w_p, w_n, weight_bits (2 ternary, 32 full precision), full_precision``.
     """
@@ -351,9 +351,9 @@ def run_pipeline(
         if small:
             data = small_dataset(data)
         dense = baseline_for(model_name, data, seed=seed, workdir=work, progress=progress, small=small)
-        before = error_rate(model, dense, data.test_images, data.test_labels)
+        before = 100.0 * error_rate(model, dense, data.test_images, data.test_labels)
         params = init_ttq(dense, layers, t=t, scale_init=scale_init)
-        init_error = error_rate(model, ttq_weights(params, t), data.test_images, data.test_labels)
+        init_error = 100.0 * error_rate(model, ttq_weights(params, t), data.test_images, data.test_labels)
         batch_size = 128
         steps = epochs * (len(data.train_labels) // batch_size)
         tag = "-".join(layers) or "none"
@@ -371,7 +371,7 @@ def run_pipeline(
             desc=f"ttq {model_name}",
         )
     params = result.params
-    after = error_rate(model, ttq_weights(params, t), data.test_images, data.test_labels)
+    after = 100.0 * error_rate(model, ttq_weights(params, t), data.test_images, data.test_labels)
     densities = ternary_densities(params, t)
     scales = ternary_scales(params)
     rows, total_bits, kept = [], 0, 0.0

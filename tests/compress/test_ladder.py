@@ -66,7 +66,7 @@ def test_run_ladder_small(tmp_path):
         for row in rung["storage"]["layers"]:
             expected = 25.0 if row["layer"] in ("ip1", "ip2") else 100.0
             assert row["weights_kept_pct"] == pytest.approx(expected, abs=0.2)
-        assert 0 <= rung["test_error"] < 0.5
+        assert 0 <= rung["test_error_pct"] < 50
     element, filt = (r["storage"]["total"] for r in result["rungs"])
     assert filt["index_storage_bits"] < element["index_storage_bits"] / 10
     table = ladder.ladder_table(result)
