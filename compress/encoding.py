@@ -15,8 +15,8 @@ Bits of one layer (its ``n`` weights, ``e`` stored entries = nonzeros + fillers)
 * P+Q: ``e * weight_bits + e * index_bits + k * 32`` (codes, relative indices, codebook of
   ``k = 2**weight_bits - 1`` float32 centroids; code 0 is the implicit zero);
 * P+Q+H: Huffman-coded codes + Huffman-coded relative indices + codebook + the two canonical Huffman
-  tables (one byte per alphabet symbol: ``8 * (2**weight_bits + 2**index_bits)``), i.e. exactly what
-  :mod:`compress.export` writes for the layer's weights.
+  tables (a 5-bit code length per alphabet symbol: ``5 * (2**weight_bits + 2**index_bits)``), i.e.
+  exactly what :mod:`compress.export` writes for the layer's weights, before byte padding.
 
 Compression rate = layer bits / (32 * n). Biases are excluded from both sides, as in the paper's
 #weights column (Tables 2-5); they are stored as float32 in the exported file and reported apart.
@@ -36,8 +36,8 @@ from compress.sharing import SharedLayer, check_bits
 FLOAT_BITS = 32
 #: Relative-index bits of the LeNet tables (Deep Compression Tables 2 and 3: 5 bits for every layer).
 LENET_INDEX_BITS = 5
-#: Bits per stored Huffman code length (one byte per alphabet symbol; see compress.export).
-HUFFMAN_LENGTH_BITS = 8
+#: Bits per stored Huffman code length (one field per alphabet symbol; see compress.export).
+HUFFMAN_LENGTH_BITS = huffman.LENGTH_BITS
 
 
 def storage_order(kernel: np.ndarray) -> np.ndarray:

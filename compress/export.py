@@ -9,8 +9,9 @@ Layout (all integers little-endian)::
                          "index_stream_bytes", "codebook_size", "bias_size"}, ...]}
     crc32      4 bytes  CRC-32 of the payload
     payload    per layer, in header order:
-               weight Huffman table  2**weight_bits bytes (code length of each weight code)
-               index Huffman table   2**index_bits bytes (code length of each relative index)
+               Huffman tables        the code length of each weight code (2**weight_bits of them),
+                                     then of each relative index (2**index_bits), 5 bits each,
+                                     packed MSB first, zero-padded to a byte
                weight stream         Huffman-coded weight codes (byte padded)
                index stream          Huffman-coded relative indices (byte padded)
                codebook              codebook_size float32
@@ -72,8 +73,7 @@ def to_bytes(model_name: str, layers: Sequence[EncodedLayer]) -> bytes:
             }
         )
         chunks += [
-            np.asarray(layer.weight_lengths, np.uint8).tobytes(),
-            np.asarray(layer.index_lengths, np.uint8).tobytes(),
+            huffman.pack_lengths(np.concatenate([layer.weight_lengths, layer.index_lengths])),
             w_stream,
             i_stream,
             np.asarray(layer.codebook, "<f4").tobytes(),
@@ -132,8 +132,10 @@ def from_bytes(raw: bytes, where: str = "<bytes>") -> tuple[str, list[EncodedLay
     for spec in specs:
         name = spec["name"]
         try:
-            w_len = np.frombuffer(reader.take(2 ** int(spec["weight_bits"]), f"{name} weight table"), np.uint8)
-            i_len = np.frombuffer(reader.take(2 ** int(spec["index_bits"]), f"{name} index table"), np.uint8)
+            n_w, n_i = 2 ** int(spec["weight_bits"]), 2 ** int(spec["index_bits"])
+            tables = reader.take(huffman.packed_lengths_bytes(n_w + n_i), f"{name} Huffman tables")
+            lengths = huffman.unpack_lengths(tables, n_w + n_i)
+            w_len, i_len = lengths[:n_w], lengths[n_w:]
             w_stream = reader.take(int(spec["weight_stream_bytes"]), f"{name} weight stream")
             i_stream = reader.take(int(spec["index_stream_bytes"]), f"{name} index stream")
             codebook = np.frombuffer(reader.take(4 * int(spec["codebook_size"]), f"{name} codebook"), "<f4")

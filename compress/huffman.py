@@ -18,8 +18,11 @@ import numpy as np
 
 from hwcost.checks import check_int_range
 
-#: Largest code length the export format stores (one byte per symbol length).
-MAX_CODE_LENGTH = 255
+#: Bits per stored code length in the canonical table (compress.export packs them).
+LENGTH_BITS = 5
+#: Largest code length a table can hold. A Huffman code longer than L bits needs at least Fibonacci(L + 2)
+#: coded symbols, so 31 bits covers every message shorter than 3,524,578 symbols.
+MAX_CODE_LENGTH = 2**LENGTH_BITS - 1
 
 
 def code_lengths(frequencies: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -133,3 +136,25 @@ def decode(data: bytes, lengths: Sequence[int] | np.ndarray, count: int) -> np.n
                 out[i] = ordered[first_index[n] + offset]
                 break
     return out
+
+
+def pack_lengths(lengths: Sequence[int] | np.ndarray) -> bytes:
+    """Code lengths as :data:`LENGTH_BITS`-bit fields, MSB first, the last byte zero-padded."""
+    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    if lengths.size and (lengths.min() < 0 or lengths.max() > MAX_CODE_LENGTH):
+        raise ValueError(f"code lengths must lie in [0, {MAX_CODE_LENGTH}]")
+    bits = (lengths[:, None] >> np.arange(LENGTH_BITS - 1, -1, -1)) & 1
+    return np.packbits(bits.reshape(-1).astype(np.uint8)).tobytes()
+
+
+def unpack_lengths(data: bytes, count: int) -> np.ndarray:
+    """Inverse of :func:`pack_lengths`: ``count`` code lengths (int64)."""
+    bits = np.unpackbits(np.frombuffer(data, np.uint8))[: count * LENGTH_BITS]
+    if bits.size < count * LENGTH_BITS:
+        raise ValueError(f"code-length table holds {bits.size // LENGTH_BITS} of {count} lengths (truncated)")
+    return (bits.reshape(count, LENGTH_BITS).astype(np.int64) << np.arange(LENGTH_BITS - 1, -1, -1)).sum(axis=1)
+
+
+def packed_lengths_bytes(count: int) -> int:
+    """Bytes taken by :func:`pack_lengths` for ``count`` lengths."""
+    return -(-count * LENGTH_BITS // 8)

@@ -39,7 +39,7 @@ def _independent_count(flat_codes, weight_bits, index_bits, k):
     w_codes = huffman.canonical_codes(huffman.code_lengths(np.bincount(entry_codes, minlength=2**weight_bits)))
     i_codes = huffman.canonical_codes(huffman.code_lengths(np.bincount(entry_rel, minlength=2**index_bits)))
     huff = sum(len(w_codes[c]) for c in entry_codes) + sum(len(i_codes[r]) for r in entry_rel)
-    tables = 8 * (2**weight_bits + 2**index_bits)
+    tables = 5 * (2**weight_bits + 2**index_bits)  # one 5-bit code length per alphabet symbol
     pq = len(entry_codes) * (weight_bits + index_bits) + 32 * k
     return len(entry_codes), pq, huff + 32 * k + tables
 

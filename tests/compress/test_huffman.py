@@ -47,3 +47,12 @@ def test_truncated_stream_and_unknown_symbol_are_clear_errors():
         huffman.decode(data[:1], lengths, 8)
     with pytest.raises(ValueError, match="symbol 2 has no code"):
         huffman.encode([2], [1, 1, 0])
+
+
+def test_packed_length_table_roundtrip():
+    lengths = np.array([0, 1, 31, 7, 5, 0, 12], np.int64)
+    packed = huffman.pack_lengths(lengths)
+    assert len(packed) == huffman.packed_lengths_bytes(7) == 5  # 35 bits
+    np.testing.assert_array_equal(huffman.unpack_lengths(packed, 7), lengths)
+    with pytest.raises(ValueError, match="truncated"):
+        huffman.unpack_lengths(packed[:2], 7)
