@@ -64,6 +64,24 @@ def main(argv: list[str] | None = None) -> int:
     ):
         s = summary[key]
         lines.append(f"  {label:<26}{s['mean']:6.3f} ± {s['std']:.3f}   ({', '.join(f'{v:.2f}' for v in s['values'])})")
+    # Is the difference measurable? Paired t over seeds, and the binomial standard error of one error rate.
+    n_test = runs[0]["report"]["details"]["test_examples"]
+    p = summary["dense_same_epochs_error_pct"]["mean"] / 100
+    binomial_se_points = 100 * float(np.sqrt(p * (1 - p) / n_test))
+    t_stat = float(diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff)))) if diff.std(ddof=1) > 0 else 0.0
+    summary["paired_t"] = {"t": t_stat, "dof": len(diff) - 1}
+    summary["binomial_se_points"] = binomial_se_points
+    summary["difference_in_test_images"] = float(diff.mean() / 100 * n_test)
+    lines.append(
+        f"  paired t over seeds = {t_stat:.2f} ({len(diff) - 1} dof); the mean difference is "
+        f"{abs(diff.mean()) / 100 * n_test:.0f} of {n_test} test images; binomial standard error of one "
+        f"error rate {binomial_se_points:.2f} points: "
+        + (
+            "no measurable benefit of DSD at this scale."
+            if abs(diff.mean()) < binomial_se_points
+            else "a difference larger than the test-set resolution."
+        )
+    )
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.small:
