@@ -127,3 +127,12 @@ def test_run_pipeline_small(tmp_path):
     assert 0 < rows["ip2"]["weights_kept_pct"] < 100
     assert report["test_error_after"] < 20 and report["test_error_before"] < 20  # percent
     assert report["total"]["num_weights"] == 266_200
+
+
+def test_threshold_sweep_vmaps_like_a_loop():
+    w = jax.random.normal(jax.random.PRNGKey(3), (50,))
+    loss = lambda t: jnp.sum(ttq.ternarize(w, 1.0, 1.0, t) ** 2)
+    ts = jnp.array([0.05, 0.1, 0.2])
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.grad(loss)))(ts), [jax.grad(loss)(t) for t in ts], rtol=1e-5)
+    densities = jax.vmap(lambda t: ttq.ternary_density(w, t))(ts)
+    assert np.all(np.diff(np.asarray(densities)) <= 0)
