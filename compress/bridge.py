@@ -54,7 +54,8 @@ rows than PEs (LeNet's 10-class layers on 64 PEs) the relaxed rows per PE are be
 probability ``(1 - d)**rows`` has an infinite derivative at weight density 1 (gradient NaN, measured);
 its derivative in weight density also turns negative above about 0.995 for a 300 x 100 layer, which
 would stall the thresholds of a dense start (measured), hence a ceiling of 0.99.
-The dense reference goes through the same map, so relative costs stay exact at 1 for the dense network."""
+Only relaxed (differentiable) workloads are mapped; exact ones (``exact=True``: the hard twin, the dense
+reference) carry the exact densities."""
 
 
 def _floor(density: Array) -> Array:
@@ -142,8 +143,9 @@ def lower_network(
     act_temperature: Array | float = 0.5,
     ste: bool = True,
     exact: bool = False,
-    channel_gates: Mapping[str, Array] | None = None,
+    gates: Mapping[str, Mapping[str, Array]] | None = None,
     conv_lowering: str = "matvec",
+    effective_shape: bool = True,
 ) -> LoweredNetwork:
     """Workloads of a masked network on a batch.
 
@@ -155,37 +157,55 @@ def lower_network(
         act_temperature: T_a of :func:`activation_indicator` (relative to the mean nonzero magnitude).
         ste: straight-through activation indicator (exact value, relaxed gradient).
         exact: exact indicators (the hard twin; pass exact masks too).
-        channel_gates: optional ``{layer: channel gate}`` (see :func:`alive_columns`).
+        gates: optional ``{layer: {"channel": gate, "filter": gate}}`` (relaxed group gates), so that
+            the live rows and columns get their gradient directly (see :func:`alive_columns`).
         conv_lowering: ``"matvec"`` (EIE: one mat-vec per output position) or ``"conv"`` (ConvLayer).
+        effective_shape: describe each matrix by its live columns (mat-vec workloads): ``in_features`` =
+            live columns, densities within them. Pruned inputs are then removed from the matrix the model
+            sees, as a compressed model stores it, instead of being averaged into a uniform density over
+            all columns (with structured pruning the broadcast columns are exactly the live ones, whose
+            weight density is higher than the average). The number of broadcasts (in x activation
+            density) and of nonzeros are the same either way. Rows keep their full count (pruned rows
+            stay interleaved over the PEs, as archsim runs them; besides, the EIE model's gradient is
+            NaN for a traced ``out_features`` below the number of PEs, measured with LeNet's 10-row layer).
     """
     check_choice("conv_lowering", conv_lowering, CONV_LOWERINGS)
-    channel_gates = channel_gates or {}
+    gates = gates or {}
     layers, repeats = [], []
     for spec in specs:
         mask = masks[spec.name]["kernel"]
-        weight_density = jnp.mean(mask)
-        alive = alive_columns(mask, channel_gates.get(spec.name))
+        layer_gates = gates.get(spec.name, {})
+        alive = alive_columns(mask, layer_gates.get("channel"))
         ind = activation_indicator(layer_inputs[spec.name], act_temperature, ste=ste, exact=exact)
         if spec.kind == "fc":
             fan_in, fan_out = spec.kernel_shape
             act = _fc_activation_density(ind, alive)
-            layers.append(FcLayer(float(fan_in), float(fan_out), _floor(weight_density), _floor(act), name=spec.name))
-            repeats.append(1.0)
-            continue
-        kh, kw, c, k = spec.kernel_shape
-        act = _floor(_conv_activation_density(ind, alive))
-        weight_density = _floor(weight_density)
-        if conv_lowering == "matvec":
-            layers.append(FcLayer(float(kh * kw * c), float(k), weight_density, act, name=spec.name))
-            repeats.append(float(spec.out_hw[0] * spec.out_hw[1]))
         else:
+            kh, kw, c, k = spec.kernel_shape
+            fan_in, fan_out = kh * kw * c, k
+            act = _conv_activation_density(ind, alive)
+        weight_density = jnp.mean(mask)
+        rep = 1.0 if spec.kind == "fc" else float(spec.out_hw[0] * spec.out_hw[1])
+        if spec.kind == "conv" and conv_lowering == "conv":
             layers.append(
                 ConvLayer(
                     float(c), float(k), float(kh), float(kw), float(spec.in_hw[0]), float(spec.in_hw[1]),
-                    float(spec.out_hw[0]), float(spec.out_hw[1]), weight_density, act, name=spec.name,
+                    float(spec.out_hw[0]), float(spec.out_hw[1]), weight_density if exact else _floor(weight_density),
+                    act if exact else _floor(act), name=spec.name,
                 )
             )  # fmt: skip
             repeats.append(1.0)
+            continue
+        in_features: Array | float = float(fan_in)
+        out_features: Array | float = float(fan_out)
+        if effective_shape:
+            in_features = jnp.maximum(jnp.sum(alive), 1.0)
+            weight_density = jnp.sum(mask) / (in_features * fan_out)
+            act = act * fan_in / in_features
+        if not exact:
+            weight_density, act = _floor(weight_density), _floor(act)
+        layers.append(FcLayer(in_features, out_features, weight_density, act, name=spec.name))
+        repeats.append(rep)
     return LoweredNetwork(tuple(layers), tuple(repeats))
 
 

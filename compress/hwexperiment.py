@@ -143,7 +143,7 @@ def model_costs(
             # soft masks of the *final* weights (frozen structure): scores and thresholds as learned
         lowered = bridge.lower_network(
             trainer.specs, m, inputs, act_temperature=trainer.config.act_temperature, ste=False, exact=exact,
-            channel_gates=gates, conv_lowering=trainer.lowering,
+            gates=gates, conv_lowering=trainer.lowering,
         )  # fmt: skip
         h = cm.hard(hw) if exact else hw
         value = bridge.network_cost_value(cm, h, lowered)
@@ -248,7 +248,7 @@ class ExperimentConfig:
     train: HwTrainConfig
     lambdas: tuple[float, ...] = ()
     budgets: tuple[float, ...] = ()
-    magnitude_densities: tuple[float, ...] = (0.2, 0.1, 0.06, 0.03)
+    magnitude_densities: tuple[float, ...] = (0.1, 0.06, 0.04, 0.025)
     deep_compression: bool = True
     eval_images: int = 100
     dense_epochs: int | None = None
@@ -495,6 +495,7 @@ def _jsonable(value: Any) -> Any:
 def plot_report(report: Mapping[str, Any], path: str | Path) -> Path:
     """PNG of test error vs exact cost relative to dense: joint sweep, magnitude pruning, Deep Compression."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -512,6 +513,8 @@ def plot_report(report: Mapping[str, Any], path: str | Path) -> Path:
             ax.plot([r["exact_rel_dense"] for r in rows], [r["test_error_pct"] for r in rows], style,
                     color=color, label=label, markersize=7)  # fmt: skip
     ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     name = "energy" if report["objective"] == "energy" else "latency"
     ax.set_xlabel(f"{report['hardware'].upper()} {name} relative to dense ({report['exact_source']})")
     ax.set_ylabel("test error (%)")

@@ -86,7 +86,7 @@ class HwTrainConfig:
     lam: float | None = 0.5
     budget: float | None = None
     epochs: int = 3
-    finetune_epochs: int = 2
+    finetune_epochs: int = 3
     batch_size: int = 128
     lr: float = 5e-4
     mask_lr: float = 0.05
@@ -174,23 +174,38 @@ class TrainState(NamedTuple):
 
 
 class StepMetrics(NamedTuple):
-    """Per-step scalars: loss, task loss (cross-entropy), relative cost, multiplier."""
+    """Per-step scalars: loss, task loss (cross-entropy), relative cost, multiplier, and the number of
+    non-finite gradient entries dropped."""
 
     loss: Array
     task: Array
     cost: Array
     lam: Array
+    nonfinite_grads: Array
 
 
-def _channel_gates(
+def _group_gates(
     mask_params: Mapping[str, Mapping[str, Array]], temperature: Array, *, ste: bool, exact: bool
-) -> dict[str, Array]:
-    gates = {}
+) -> dict[str, dict[str, Array]]:
+    """Relaxed ``channel`` and ``filter`` gates per layer, ``{layer: {granularity: gate}}``."""
+    gates: dict[str, dict[str, Array]] = {}
     for layer, entry in mask_params.items():
-        if "channel" in entry:
-            hard, soft = hwaware.group_gate(entry["channel"], temperature)
-            gates[layer] = hard if exact else (soft + jax.lax.stop_gradient(hard - soft) if ste else soft)
+        for g in ("channel", "filter"):
+            if g in entry:
+                hard, soft = hwaware.group_gate(entry[g], temperature)
+                gate = hard if exact else (soft + jax.lax.stop_gradient(hard - soft) if ste else soft)
+                gates.setdefault(layer, {})[g] = gate
     return gates
+
+
+def _project_thresholds(mask_params: Any) -> Any:
+    """Keep element thresholds >= 0: below 0 every weight is kept and the relaxed gradient, which lives
+    near the threshold, vanishes, so a threshold pushed negative early (by an undertrained task loss)
+    would never come back."""
+    return {
+        layer: {k: (jnp.maximum(v, 0.0) if k == "threshold" else v) for k, v in entry.items()}
+        for layer, entry in mask_params.items()
+    }
 
 
 class Trainer:
@@ -226,11 +241,11 @@ class Trainer:
     def masks_and_weights(
         self, params: Any, mask_params: Any, temperature: Array, *, exact: bool = False, ste: bool | None = None
     ) -> tuple[dict, dict, dict]:
-        """``(masks, weights, channel_gates)`` at ``temperature`` (relaxed, or exact)."""
+        """``(masks, weights, group gates)`` at ``temperature`` (relaxed, or exact)."""
         ste = self.config.ste if ste is None else ste
         masks = hwaware.network_masks(params, mask_params, temperature, ste=ste, exact=exact, ttq=self.config.ttq)
         weights = hwaware.masked_weights(params, mask_params, masks, ttq=self.config.ttq)
-        gates = _channel_gates(mask_params, temperature, ste=ste, exact=exact)
+        gates = _group_gates(mask_params, temperature, ste=ste, exact=exact)
         return masks, weights, gates
 
     def cost_of(
@@ -240,7 +255,7 @@ class Trainer:
         ste = self.config.ste if ste is None else ste
         lowered = bridge.lower_network(
             self.specs, masks, inputs, act_temperature=self.config.act_temperature, ste=ste, exact=exact,
-            channel_gates=gates, conv_lowering=self.lowering,
+            gates=gates, conv_lowering=self.lowering,
         )  # fmt: skip
         hw = self.hw if hw is None else hw
         return bridge.relative_cost(self.cost_model, hw, lowered, self.config.objective, self.dense)
@@ -273,22 +288,26 @@ class Trainer:
             return hwaware.lagrangian_loss(task, cost, state.lam, state.budget), (task, cost)
 
         def step(state: TrainState, images: Array, labels: Array, idx: Array) -> tuple[TrainState, StepMetrics]:
-            (loss, (task, cost)), (g_w, g_m) = jax.value_and_grad(loss_fn, has_aux=True)(
+            (loss, (task, cost)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
                 (state.params, state.mask_params), state, images, labels, idx
             )
+            # A cost model with a singular point can return a non-finite gradient entry; drop such
+            # entries (a NaN weight would end the run) and count them in the metrics.
+            nonfinite = sum(jnp.sum(~jnp.isfinite(g)) for g in jax.tree.leaves(grads))
+            g_w, g_m = jax.tree.map(lambda g: jnp.where(jnp.isfinite(g), g, 0.0), grads)
             upd_w, opt_w = self.tx_w.update(g_w, state.opt_w, state.params)
             params = optax.apply_updates(state.params, upd_w)
             mask_params, opt_m = state.mask_params, state.opt_m
             if phase == "joint":
                 upd_m, opt_m = self.tx_m.update(g_m, state.opt_m, state.mask_params)
-                mask_params = optax.apply_updates(state.mask_params, upd_m)
+                mask_params = _project_thresholds(optax.apply_updates(state.mask_params, upd_m))
             lam = jnp.where(
                 state.dual_lr > 0, hwaware.dual_ascent(state.lam, cost, state.budget, state.dual_lr), state.lam
             )
             new = state._replace(
                 params=params, mask_params=mask_params, opt_w=opt_w, opt_m=opt_m, lam=lam, step=state.step + 1
             )
-            return new, StepMetrics(loss, task, cost, state.lam)
+            return new, StepMetrics(loss, task, cost, state.lam, nonfinite.astype(jnp.float32))
 
         return step
 
@@ -369,7 +388,7 @@ class Trainer:
             if epoch == joint_epochs and not fixed:
                 state = self.freeze(state)
             order = epoch_order(c.seed, epoch, n)
-            sums = jnp.zeros(4)
+            sums = jnp.zeros(len(StepMetrics._fields))
             step_fn = self._steps[phase]
             for b in range(self.steps_per_epoch):
                 idx = jnp.asarray(order[b * c.batch_size : (b + 1) * c.batch_size])
@@ -377,7 +396,9 @@ class Trainer:
                 sums = sums + jnp.stack(metrics)
                 bar.update(1)
             mean = np.asarray(sums) / max(1, self.steps_per_epoch)
-            history.append(dict(zip(("loss", "task", "cost", "lam"), map(float, mean), strict=True)) | {"phase": phase})
+            record = dict(zip(StepMetrics._fields, map(float, mean), strict=True))
+            record["nonfinite_grads"] = float(mean[-1] * self.steps_per_epoch)  # total over the epoch
+            history.append(record | {"phase": phase})
             bar.set_postfix(task=f"{mean[1]:.3f}", cost=f"{mean[2]:.3f}", lam=f"{mean[3]:.3g}")
             if checkpoint is not None:
                 save_checkpoint(checkpoint, state, {"epochs_done": epoch + 1, "history": history})

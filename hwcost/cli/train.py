@@ -34,7 +34,7 @@ HELP = "Hardware-aware training: masks and thresholds trained against accuracy p
 
 MODELS: tuple[str, ...] = ("lenet300", "lenet5")
 OBJECTIVES: tuple[str, ...] = ("energy", "latency")
-DEFAULT_LAMBDAS: dict[str, tuple[float, ...]] = {"lenet300": (0.02, 0.05, 0.1, 0.2), "lenet5": (0.02, 0.05, 0.1, 0.2)}
+DEFAULT_LAMBDAS: dict[str, tuple[float, ...]] = {"lenet300": (0.5, 1.0, 2.0, 4.0), "lenet5": (0.5, 1.0, 2.0, 4.0)}
 """Default sweep per model (penalty weights on the cost relative to dense)."""
 DEFAULT_OUT = "hwcost-train"
 
@@ -52,9 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     size = parser.add_argument_group("run size")
     size.add_argument("--epochs", type=int, default=None, help="joint epochs per point (default 3)")
-    size.add_argument("--finetune-epochs", type=int, default=None, help="frozen-mask epochs per point (default 2)")
+    size.add_argument("--finetune-epochs", type=int, default=None, help="frozen-mask epochs per point (default 3)")
     size.add_argument("--magnitude-densities", type=float, nargs="*", default=None,
-                      help="densities of the magnitude-pruning baseline (default 0.3 0.1 0.05 0.03)")  # fmt: skip
+                      help="densities of the magnitude-pruning baseline (default 0.1 0.06 0.04 0.025)")  # fmt: skip
     size.add_argument("--no-deep-compression", action="store_true", help="skip the Deep Compression point")
     size.add_argument("--eval-images", type=int, default=100, help="test images run through archsim (default 100)")
     size.add_argument("--train-subset", type=int, default=None,

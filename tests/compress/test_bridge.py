@@ -32,21 +32,27 @@ def test_fc_densities_equal_the_hard_ones_for_hard_masks():
     masks = hwaware.network_masks(params, mp, 0.2, exact=True)
     weights = hwaware.masked_weights(params, mp, masks)
     _, inputs = apply_with_layer_inputs(make_model("lenet300"), weights, _batch())
-    gates = {"ip1": (mp["ip1"]["channel"] > 0).astype(jnp.float32)}
-    for ste in (True, False):
-        lowered = bridge.lower_network(layer_specs("lenet300"), masks, inputs, exact=not ste, ste=ste,
-                                       channel_gates=gates)  # fmt: skip
-        if not ste:
-            for spec, w in zip(layer_specs("lenet300"), lowered.layers, strict=True):
-                k = np.asarray(weights[spec.name]["kernel"])
-                x = np.asarray(inputs[spec.name]).reshape(8, -1)
-                alive = np.any(k != 0, axis=1)
-                assert float(w.weight_density) == pytest.approx(np.mean(k != 0), abs=1e-6)
-                assert float(w.activation_density) == pytest.approx(np.mean((x != 0) & alive[None]), abs=1e-6)
-        else:  # straight-through: same values
-            exact = bridge.lower_network(layer_specs("lenet300"), masks, inputs, exact=True, channel_gates=gates)
-            for a, b in zip(lowered.layers, exact.layers, strict=True):
-                assert float(a.activation_density) == pytest.approx(float(b.activation_density), abs=1e-6)
+    gates = {"ip1": {"channel": (mp["ip1"]["channel"] > 0).astype(jnp.float32)}}
+    specs = layer_specs("lenet300")
+    full = bridge.lower_network(specs, masks, inputs, exact=True, gates=gates, effective_shape=False)
+    live = bridge.lower_network(specs, masks, inputs, exact=True, gates=gates)
+    ste = bridge.lower_network(specs, masks, inputs, ste=True, gates=gates)
+    for spec, w, e, s in zip(specs, full.layers, live.layers, ste.layers, strict=True):
+        k = np.asarray(weights[spec.name]["kernel"])
+        x = np.asarray(inputs[spec.name]).reshape(8, -1)
+        alive_in = np.any(k != 0, axis=1)
+        assert float(w.weight_density) == pytest.approx(np.mean(k != 0), abs=1e-6)
+        assert float(w.activation_density) == pytest.approx(np.mean((x != 0) & alive_in[None]), abs=1e-6)
+        # live part: pruned inputs and neurons removed; same broadcasts and nonzeros
+        assert float(e.in_features) == alive_in.sum() and float(e.out_features) == k.shape[1]
+        assert float(e.weight_density) == pytest.approx(np.count_nonzero(k) / (alive_in.sum() * k.shape[1]))
+        broadcasts = np.sum((x != 0) & alive_in[None]) / 8
+        assert float(e.in_features * e.activation_density) == pytest.approx(broadcasts, rel=1e-5)
+        # straight-through: the exact values up to the documented affine density map
+        lo, hi = bridge.DENSITY_FLOOR, bridge.DENSITY_CEILING
+        assert float(s.weight_density) == pytest.approx(lo + (hi - lo) * float(e.weight_density), rel=1e-5)
+        assert float(s.activation_density) == pytest.approx(lo + (hi - lo) * float(e.activation_density), rel=1e-5)
+    assert float(live.layers[0].in_features) == 784 - 200
     # pruned hidden neurons give exact zeros downstream
     assert float(jnp.max(jnp.abs(inputs["ip2"][:, :100]))) == 0.0
 
@@ -56,7 +62,8 @@ def test_conv_lowering_density_matches_an_explicit_im2col():
     masks = {k: {"kernel": (jnp.abs(v["kernel"]) > 0.05).astype(jnp.float32)} for k, v in params.items()}
     masks["conv2"]["kernel"] = masks["conv2"]["kernel"].at[:, :, 3, :].set(0.0)  # input channel 3 unused
     _, inputs = apply_with_layer_inputs(make_model("lenet5"), params, _batch(2))
-    lowered = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True)
+    lowered = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True, effective_shape=False)
+    live = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True)
     spec = layer_specs("lenet5")[1]
     x = np.asarray(inputs["conv2"])
     alive = np.any(np.asarray(masks["conv2"]["kernel"]) != 0, axis=-1)  # (5, 5, 20)
@@ -66,6 +73,9 @@ def test_conv_lowering_density_matches_an_explicit_im2col():
     assert float(lowered.layers[1].activation_density) == pytest.approx(expected, rel=1e-5)
     assert lowered.repeats[1] == spec.out_hw[0] * spec.out_hw[1]
     assert float(lowered.layers[1].in_features) == 5 * 5 * 20
+    assert float(live.layers[1].in_features) == alive.sum() == 5 * 5 * 19
+    broadcasts = float(live.layers[1].in_features * live.layers[1].activation_density)
+    assert broadcasts == pytest.approx(expected * 500, rel=1e-5)
 
 
 def test_activation_indicator_converges_to_the_nonzero_indicator():
@@ -103,8 +113,8 @@ def test_cost_gradient_reaches_mask_scores_and_activations():
         weights = hwaware.masked_weights(params, mp, masks)
         _, inputs = apply_with_layer_inputs(model, weights, images)
         hard, soft = hwaware.group_gate(mp["ip1"]["channel"], jnp.asarray(0.3))
-        gates = {"ip1": soft + jax.lax.stop_gradient(hard - soft)}
-        lowered = bridge.lower_network(specs, masks, inputs, channel_gates=gates)
+        gates = {"ip1": {"channel": soft + jax.lax.stop_gradient(hard - soft)}}
+        lowered = bridge.lower_network(specs, masks, inputs, gates=gates)
         return bridge.relative_cost(cm, cm.default_hardware, lowered, "energy", dense)
 
     g_params, g_mp = jax.grad(cost, argnums=(0, 1))(params, mp)
