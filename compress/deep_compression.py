@@ -283,7 +283,8 @@ def run_pipeline(
         model_name: ``"lenet300"`` or ``"lenet5"``.
         data: MNIST.
         seed: seed of the baseline and of every training phase.
-        workdir: checkpoints and the exported ``<model>.hwdc`` go here (a temporary folder if None).
+        workdir: checkpoints and the exported ``<model>.hwdc`` go here (a temporary folder, deleted
+            afterwards, if None).
         progress: progress bars.
         small: a few hundred training steps on a subset (for plumbing tests; the figures mean nothing).
         config: recipe override (default :data:`CONFIGS` for the model).
@@ -300,9 +301,11 @@ def run_pipeline(
     check_config(config, layers)
     if workdir is None:
         with tempfile.TemporaryDirectory() as tmp:
-            return run_pipeline(
+            report = run_pipeline(
                 model_name, data, seed=seed, workdir=Path(tmp), progress=progress, small=small, config=config
             )
+        report["details"]["exported_file"] = None  # it lived in the deleted temporary folder
+        return report
     workdir = Path(workdir)
     _claim_workdir(workdir, {"model": model_name, "seed": seed, "small": small, "config": config._asdict()})
     if small:
