@@ -59,3 +59,14 @@ def test_tiny_run_writes_report_model_and_plot_and_reruns_from_disk(tmp_path, ca
     assert second["rows"] == report["rows"]
     assert main(["report", str(out)]) == 0
     assert "lambda-0.5" in capsys.readouterr().out
+
+
+def test_rerun_with_other_settings_into_the_same_directory_is_refused(tmp_path, capsys):
+    from compress.hwexperiment import ExperimentConfig, run_experiment
+    from compress.hwtrain import HwTrainConfig
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match="other settings"):
+        run_experiment(ExperimentConfig(train=HwTrainConfig(), lambdas=(1.0,)), None, out)
