@@ -1,3 +1,4 @@
+import dataclasses
 import itertools
 
 import jax
@@ -62,7 +63,7 @@ def test_energy_grows_with_weight_density():
 def test_latency_grows_with_activation_density_and_shrinks_with_pes():
     lat = [float(eie.latency_cycles(HW, FcLayer(4096.0, 4096.0, 0.09, a))) for a in (0.1, 0.3, 0.9)]
     assert lat[0] < lat[1] < lat[2]
-    more_pes = eie.EieHardware(**{**vars(HW), "num_pes": 128.0})
+    more_pes = dataclasses.replace(HW, num_pes=128.0)
     assert eie.latency_cycles(more_pes, FcLayer(4096.0, 4096.0, 0.09, 0.35)) < lat[1]
 
 
@@ -83,7 +84,7 @@ def test_latency_and_energy_gradients_wrt_both_densities():
 
 def test_gradient_wrt_pe_count_is_finite_and_negative():
     layer = FcLayer(9216.0, 4096.0, 0.09, 0.351)
-    grad = jax.grad(lambda n: eie.latency_cycles(eie.EieHardware(**{**vars(HW), "num_pes": n}), layer))(64.0)
+    grad = jax.grad(lambda n: eie.latency_cycles(dataclasses.replace(HW, num_pes=n), layer))(64.0)
     assert np.isfinite(grad) and grad < 0
 
 
@@ -126,6 +127,120 @@ def test_checks_reject_bad_inputs():
     with pytest.raises(ValueError, match="out_features"):
         eie.check_layer(FcLayer(10.0, 0.0, 0.2, 0.5))
     with pytest.raises(ValueError, match="num_pes"):
-        eie.check_hardware(eie.EieHardware(**{**vars(HW), "num_pes": 0.5}))
+        eie.check_hardware(dataclasses.replace(HW, num_pes=0.5))
     with pytest.raises(ValueError, match="fifo_depth"):
-        eie.check_hardware(eie.EieHardware(**{**vars(HW), "fifo_depth": 0.0}))
+        eie.check_hardware(dataclasses.replace(HW, fifo_depth=0.0))
+
+
+def _exact_max_of_sums(rows: int, density: float, columns: int, pes: int, index_bits: int = 4) -> float:
+    """Exact E[max over ``pes`` PEs of the sum of ``columns`` column works], every PE with ``rows`` rows:
+    the per-column pmf of ``w = max(1, entries)`` by enumeration, convolved ``columns`` times."""
+    span = 2**index_bits
+    pmf = np.zeros(rows + 2)
+    for bits in itertools.product((0, 1), repeat=rows):
+        entries, run = 0, 0
+        for b in bits:
+            if b:
+                entries, run = entries + 1 + run // span, 0
+            else:
+                run += 1
+        pmf[max(entries, 1)] += density ** sum(bits) * (1 - density) ** (rows - sum(bits))
+    total = np.array([1.0])
+    for _ in range(columns):
+        total = np.convolve(total, pmf)
+    return float(np.sum(1.0 - np.minimum(np.cumsum(total), 1.0) ** pes))
+
+
+@pytest.mark.parametrize(
+    ("rows", "density", "columns", "pes"),
+    [(3, 0.2, 3, 64), (5, 0.1, 2, 64), (6, 0.6, 8, 64), (4, 0.3, 5, 16), (2, 0.3, 1, 64), (8, 0.05, 4, 8)],
+)
+def test_few_column_latency_matches_the_exact_expected_maximum_of_per_pe_sums(rows, density, columns, pes):
+    # With at most D broadcast columns no broadcast waits, and the latency is max_p of the per-PE sums.
+    hw = dataclasses.replace(HW, num_pes=float(pes))
+    layer = FcLayer(float(columns * 10), float(rows * pes), density, 0.1)
+    exact = _exact_max_of_sums(rows, density, columns, pes)
+    for h in (hw, eie.COST_MODEL.hard(hw)):
+        np.testing.assert_allclose(eie.latency_cycles(h, layer), exact, rtol=0.05)
+
+
+def test_single_pe_latency_is_the_expected_work_for_few_columns():
+    hw = dataclasses.replace(HW, num_pes=1.0)
+    for columns in (1.0, 3.0, 8.0):
+        layer = FcLayer(columns * 10, 24.0, 0.2, 0.1)
+        mean, _ = eie.column_work_moments(24.0, 0.2)
+        # exact on the hard path; the relaxed one adds the smooth maximum's small bias
+        np.testing.assert_allclose(eie.latency_cycles(eie.COST_MODEL.hard(hw), layer), columns * mean, rtol=1e-4)
+        np.testing.assert_allclose(eie.latency_cycles(hw, layer), columns * mean, rtol=1e-2)
+
+
+def test_expected_max_skewed_limits():
+    n = jnp.array([1.0, 2.0, 8.0, 64.0, 256.0])
+    np.testing.assert_allclose(eie.expected_max_skewed(0.0, n), eie.expected_max_normal(n), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(eie.expected_max_skewed(jnp.array([-1.0, 0.5, 2.0, 4.0]), 1.0), 0.0, atol=1e-6)
+    # positive skew lengthens the upper tail: the expected maximum of 64 grows with the skewness
+    values = [float(eie.expected_max_skewed(g, 64.0)) for g in (-1.0, 0.0, 1.0, 2.0, 3.0, 4.0)]
+    assert all(a < b for a, b in itertools.pairwise(values))
+
+
+def test_latency_is_continuous_and_increasing_in_activation_density_down_to_one_column():
+    # 0.5 .. 60 broadcast columns across the blend from the no-stall form to the large-M terms
+    ads = jnp.geomspace(0.5 / 300, 0.2, 200)
+    lat = jax.vmap(lambda ad: eie.latency_cycles(HW, FcLayer(300.0, 1000.0, 0.1, ad)))(ads)
+    assert np.all(np.diff(np.asarray(lat)) > 0)
+    assert np.max(np.diff(np.asarray(lat)) / np.asarray(lat[1:])) < 0.05
+
+
+@pytest.mark.parametrize(("in_features", "out_features"), [(300.0, 1000.0), (800.0, 130.0), (70.0, 4100.0)])
+def test_few_column_gradients_wrt_densities_and_pe_count(in_features, out_features):
+    with jax.enable_x64(True):
+        hw = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), HW)
+
+        def lat(wd, ad, n):
+            h = dataclasses.replace(hw, num_pes=n)
+            return eie.latency_cycles(h, FcLayer(in_features, out_features, wd, ad)) / 100.0
+
+        pes = jnp.float64(64.0)
+        for wd, ad in ((0.05, 0.02), (0.3, 0.03), (0.1, 0.06)):
+            args = (jnp.float64(wd), jnp.float64(ad))
+            check_grads(lambda w, a: lat(w, a, pes), args, order=1, modes=["fwd", "rev"], eps=1e-6, rtol=2e-3)
+            assert np.isfinite(jax.grad(lat, argnums=2)(*args, pes))
+
+
+def test_vmap_over_pe_counts_equals_a_loop_for_few_columns():
+    layer = FcLayer(200.0, 1000.0, 0.1, 0.03)
+    pes = jnp.array([1.0, 4.0, 16.0, 64.0, 100.0, 256.0])
+    swept = jax.jit(jax.vmap(lambda n: eie.latency_cycles(dataclasses.replace(HW, num_pes=n), layer)))(pes)
+    looped = [float(eie.latency_cycles(dataclasses.replace(HW, num_pes=float(n)), layer)) for n in pes]
+    np.testing.assert_allclose(swept, looped, rtol=1e-5)
+
+
+def _brute_force_filler_moments(rows: int, density: float, index_bits: int) -> tuple[float, float, float]:
+    """Exact ``(E[fillers], Cov[nonzeros, fillers], Var[entries])`` by enumerating all 2**rows patterns."""
+    span = 2**index_bits
+    moments = np.zeros(6)  # E[1], E[n], E[f], E[n f], E[e], E[e**2]
+    for bits in itertools.product((0, 1), repeat=rows):
+        nnz, fillers, run = sum(bits), 0, 0
+        for b in bits:
+            if b:
+                fillers, run = fillers + run // span, 0
+            else:
+                run += 1
+        prob = density**nnz * (1 - density) ** (rows - nnz)
+        e = nnz + fillers
+        moments += prob * np.array([1.0, nnz, fillers, nnz * fillers, e, e * e])
+    _, n, f, nf, e, e2 = moments
+    return f, nf - n * f, e2 - e * e
+
+
+@pytest.mark.parametrize(
+    ("rows", "density", "index_bits"), [(7, 0.2, 2), (12, 0.1, 2), (12, 0.05, 2), (11, 0.3, 2), (13, 0.15, 3)]
+)
+def test_filler_covariance_is_exact_and_entries_variance_close(rows, density, index_bits):
+    # the variance blend is within 11 % of the exact one for 4-bit indices, rows 2..200, density >= 0.02
+    fillers, cov, var = _brute_force_filler_moments(rows, density, index_bits)
+    model_fillers, model_cov = eie._filler_nonzero_covariance(jnp.float32(rows), jnp.float32(density), index_bits)
+    np.testing.assert_allclose([model_fillers, model_cov], [fillers, cov], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        eie._entries_variance(jnp.float32(rows), jnp.float32(density), index_bits), var, rtol=0.12
+    )
