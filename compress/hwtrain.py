@@ -75,7 +75,8 @@ class HwTrainConfig:
         act_temperature: activation-indicator temperature (relative to the mean nonzero activation).
         dual_lr: dual-ascent step η of the multiplier (budget mode); lam_init: its initial value.
         groups: ``{layer: granularities}``; ``None`` gives :func:`default_groups`.
-        ste: straight-through hard masks (else soft forward); ttq: ternarize kept weights.
+        ste: straight-through hard masks; default False: soft masks in the forward pass, annealed
+            (measured better, see :mod:`compress.hwaware`); ttq: ternarize kept weights.
         init_threshold: initial element threshold (mean|w| units; max|w| units with ``ttq``).
         seed: batch-order seed.
     """
@@ -96,7 +97,7 @@ class HwTrainConfig:
     dual_lr: float = 0.5
     lam_init: float = 0.0
     groups: Mapping[str, tuple[str, ...]] | None = None
-    ste: bool = True
+    ste: bool = False
     ttq: bool = False
     init_threshold: float = 0.0
     seed: int = 0

@@ -63,8 +63,17 @@ def test_budget_mode_moves_the_multiplier_the_right_way(trainer):
 def test_penalty_makes_the_network_cheaper(trainer, data):
     params = init_params("lenet300", 0)
     state, hist = trainer.train(params, lam=2.0, progress=False)
-    assert hist[-1]["cost"] < hist[0]["cost"]
+    assert len(hist) == 3  # (the relaxed cost per epoch may rise as T anneals: soft values underestimate)
     masks, weights = trainer.final_weights(state)
+    images = jax.numpy.asarray(data.train_images[:128])
+    from models.lenet import apply_with_layer_inputs
+
+    _, inputs = apply_with_layer_inputs(trainer.model, weights, images)
+    exact = trainer.cost_of(masks, inputs, {}, exact=True, hw=trainer.cost_model.hard(trainer.hw))
+    _, dense_inputs = apply_with_layer_inputs(trainer.model, params, images)
+    ones = jax.tree.map(jax.numpy.ones_like, params)
+    dense = trainer.cost_of(ones, dense_inputs, {}, exact=True, hw=trainer.cost_model.hard(trainer.hw))
+    assert float(exact) < float(dense)
     assert float(np.mean(np.asarray(weights["ip1"]["kernel"]) != 0)) < 1.0
     for layer in weights:  # exact 0/1 masks, biases of pruned neurons zero
         assert set(np.unique(np.asarray(masks[layer]["kernel"]))) <= {0.0, 1.0}
