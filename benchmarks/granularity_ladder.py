@@ -21,12 +21,13 @@ def format_table(result: dict) -> str:
         f"Granularity ladder, {result['model']}: layers {', '.join(result['pruned_layers'])} pruned to "
         f"{result['density']:.0%} density, {result['weight_bits']}-bit weights; storage includes relative indices",
         f"{'granularity':<12}{'error %':>9}{'kept %':>8}{'storage KB':>12}{'index KB':>10}"
-        f"{'idx bits/kept w':>17}{'rate':>7}",
+        f"{'idx bits/kept w':>17}{'conv idx bits/kept w':>22}{'rate':>7}",
     ]
     for r in ladder_table(result):
         lines.append(
             f"{r['granularity']:<12}{r['test_error_pct']:>9.2f}{r['weights_kept_pct']:>8.1f}{r['storage_kb']:>12.1f}"
-            f"{r['index_kb']:>10.2f}{r['index_bits_per_kept_weight']:>17.3f}{r['compression_rate']:>6.2f}x"
+            f"{r['index_kb']:>10.2f}{r['index_bits_per_kept_weight']:>17.3f}"
+            f"{r['conv_index_bits_per_kept_weight']:>22.3f}{r['compression_rate']:>6.2f}x"
         )
     return "\n".join(lines) + "\n"
 

@@ -294,11 +294,15 @@ def run_ladder(
 
 def ladder_table(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Flat rows for printing/plotting: granularity, test error (%), kept weights (%), storage (KB), index
-    bits per kept weight, compression rate (dense first)."""
+    bits per kept weight (all pruned layers, and the pruned conv layers alone, where vector, kernel and
+    filter groups differ), compression rate (dense first)."""
     rows = []
+    conv = {s.name for s in layer_specs(result["model"]) if s.kind == "conv"} & set(result["pruned_layers"])
     entries = [("dense", result["dense"])] + [(r["granularity"], r) for r in result["rungs"]]
     for name, entry in entries:
         total = entry["storage"]["total"]
+        conv_rows = [r for r in entry["storage"]["layers"] if r["layer"] in conv]
+        conv_kept = sum(r["weights_kept_pct"] * r["num_weights"] / 100.0 for r in conv_rows)
         rows.append(
             {
                 "granularity": name,
@@ -307,6 +311,8 @@ def ladder_table(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "storage_kb": total["storage_bits"] / 8 / 1024,
                 "index_kb": total["index_storage_bits"] / 8 / 1024,
                 "index_bits_per_kept_weight": total["index_bits_per_kept_weight"],
+                "conv_index_bits_per_kept_weight": sum(r["index_storage_bits"] for r in conv_rows)
+                / max(conv_kept, 1.0),
                 "compression_rate": total["compression_rate"],
             }
         )
