@@ -5,7 +5,12 @@ convolutions run on EIE as one matrix-vector product per output position (``comp
 ``benchmarks/results/hwaware_lenet5.json`` and ``.png``. archsim is run on fewer test images (each image is
 640 convolution mat-vecs). Resumable: the work folder keeps finished points.
 
-    python benchmarks/hwaware_lenet5.py [--work .cache/hwaware_lenet5] [--eval-images 20]
+Run size: a LeNet-5 training epoch takes about a minute on 2 shared cores, so the default here is a reduced
+sweep (2 joint + 2 finetune epochs per point, λ in {1, 4}, magnitude pruning at overall densities 0.1 and
+0.04 with the same 4 epochs; the Deep Compression LeNet-5 point is its own reproduction,
+``benchmarks/deep_compression_lenet5.py``). ``--full`` runs the default ``hwcost train`` sweep instead.
+
+    python benchmarks/hwaware_lenet5.py [--work .cache/hwaware_lenet5] [--eval-images 10] [--full]
 """
 
 from __future__ import annotations
@@ -21,16 +26,22 @@ from hwaware_lenet300 import ROOT, publish
 
 NAME = "hwaware_lenet5"
 ARGS = ["--model", "lenet5", "--hardware", "eie", "--objective", "latency"]
+REDUCED = [
+    "--lambda", "1", "4", "--epochs", "2", "--finetune-epochs", "2", "--magnitude-densities", "0.1", "0.04",
+    "--no-deep-compression",
+]  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", default=str(ROOT / ".cache" / NAME))
-    parser.add_argument("--eval-images", default="20")
+    parser.add_argument("--eval-images", default="10")
+    parser.add_argument("--full", action="store_true", help="the full default sweep (hours on 2 cores)")
     args = parser.parse_args()
+    size = [] if args.full else REDUCED
     work = Path(args.work)
     work.parent.mkdir(parents=True, exist_ok=True)
-    rc = hwcost_main(["train", *ARGS, "--out", str(work), "--eval-images", args.eval_images])
+    rc = hwcost_main(["train", *ARGS, *size, "--out", str(work), "--eval-images", args.eval_images])
     if rc:
         return rc
     report = publish(work, NAME)

@@ -267,10 +267,14 @@ def network_cost_value(model: CostModel, hw: Any, lowered: LoweredNetwork) -> Ne
 
 
 def relative_cost(
-    model: CostModel, hw: Any, lowered: LoweredNetwork, objective: str, dense: LoweredNetwork
+    model: CostModel, hw: Any, lowered: LoweredNetwork, objective: str, dense: LoweredNetwork | float
 ) -> Array:
-    """Cost of ``lowered`` over the cost of ``dense`` on the same hardware (dimensionless scalar)."""
+    """Cost of ``lowered`` over the cost of ``dense`` on the same hardware (dimensionless scalar).
+
+    ``dense`` is the dense network, or its cost already evaluated (a float: pJ or cycles), which keeps
+    the reference out of a training step's graph.
+    """
     check_choice("objective", objective, OBJECTIVES)
     value = network_cost_value(model, hw, lowered).objective(objective)
-    ref = network_cost_value(model, hw, dense).objective(objective)
+    ref = dense if isinstance(dense, float) else network_cost_value(model, hw, dense).objective(objective)
     return value / ref

@@ -222,6 +222,9 @@ class Trainer:
         self.hw = self.cost_model.default_hardware
         self.lowering = conv_lowering_for(config.hardware)
         self.dense = bridge.dense_network(self.specs, conv_lowering=self.lowering)
+        self.dense_value = float(
+            bridge.network_cost_value(self.cost_model, self.hw, self.dense).objective(config.objective)
+        )
         self.mask_config = config.mask_config()
         self.steps_per_epoch = len(data.train_labels) // config.batch_size
         self.joint_steps = config.epochs * self.steps_per_epoch
@@ -258,7 +261,8 @@ class Trainer:
             self.specs, masks, inputs, act_temperature=self.config.act_temperature, ste=ste, exact=exact,
             gates=gates, conv_lowering=self.lowering,
         )  # fmt: skip
-        hw = self.hw if hw is None else hw
+        if hw is None:  # the training path: the dense reference is a constant
+            return bridge.relative_cost(self.cost_model, self.hw, lowered, self.config.objective, self.dense_value)
         return bridge.relative_cost(self.cost_model, hw, lowered, self.config.objective, self.dense)
 
     # --- the step -----------------------------------------------------------------------------------
