@@ -5,9 +5,9 @@ convolutions run on EIE as one matrix-vector product per output position (``comp
 ``benchmarks/results/hwaware_lenet5.json`` and ``.png``. archsim is run on fewer test images (each image is
 640 convolution mat-vecs). Resumable: the work folder keeps finished points.
 
-Run size: a LeNet-5 training epoch takes about a minute on 2 shared cores, so the default here is a reduced
-sweep (2 joint + 2 finetune epochs per point, λ in {1, 4}, magnitude pruning at overall densities 0.1 and
-0.04 with the same 4 epochs; the Deep Compression LeNet-5 point is its own reproduction,
+Run size: a LeNet-5 training epoch takes one to three minutes on 2 shared cores, so the default here is a
+reduced sweep (1 joint + 1 finetune epoch per point, λ in {1, 4}, magnitude pruning at overall densities 0.1
+and 0.04 with the same 2 epochs; the Deep Compression LeNet-5 point is its own reproduction,
 ``benchmarks/deep_compression_lenet5.py``). ``--full`` runs the default ``hwcost train`` sweep instead.
 
     python benchmarks/hwaware_lenet5.py [--work .cache/hwaware_lenet5] [--eval-images 10] [--full]
@@ -27,7 +27,7 @@ from hwaware_lenet300 import ROOT, publish
 NAME = "hwaware_lenet5"
 ARGS = ["--model", "lenet5", "--hardware", "eie", "--objective", "latency"]
 REDUCED = [
-    "--lambda", "1", "4", "--epochs", "2", "--finetune-epochs", "2", "--magnitude-densities", "0.1", "0.04",
+    "--lambda", "1", "4", "--epochs", "1", "--finetune-epochs", "1", "--magnitude-densities", "0.1", "0.04",
     "--no-deep-compression",
 ]  # fmt: skip
 

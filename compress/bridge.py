@@ -58,6 +58,28 @@ Only relaxed (differentiable) workloads are mapped; exact ones (``exact=True``: 
 reference) carry the exact densities."""
 
 
+@jax.custom_vjp
+def finite_cotangent(x: Array) -> Array:
+    """Identity whose backward pass replaces non-finite cotangents by 0.
+
+    Placed between the bridge and the cost model: if a model returns a NaN or infinite derivative for
+    one workload field (a singular point), only that field's gradient is dropped, instead of poisoning
+    every parameter the field depends on (e.g. a whole kernel's task gradient).
+    """
+    return x
+
+
+def _finite_fwd(x: Array) -> tuple[Array, None]:
+    return x, None
+
+
+def _finite_bwd(_: None, g: Array) -> tuple[Array]:
+    return (jnp.where(jnp.isfinite(g), g, 0.0),)
+
+
+finite_cotangent.defvjp(_finite_fwd, _finite_bwd)
+
+
 def _floor(density: Array) -> Array:
     return DENSITY_FLOOR + (DENSITY_CEILING - DENSITY_FLOOR) * density
 CONV_LOWERINGS: tuple[str, ...] = ("matvec", "conv")
@@ -204,6 +226,9 @@ def lower_network(
             act = act * fan_in / in_features
         if not exact:
             weight_density, act = _floor(weight_density), _floor(act)
+            weight_density, act = finite_cotangent(weight_density), finite_cotangent(act)
+            if effective_shape:
+                in_features = finite_cotangent(in_features)
         layers.append(FcLayer(in_features, out_features, weight_density, act, name=spec.name))
         repeats.append(rep)
     return LoweredNetwork(tuple(layers), tuple(repeats))
