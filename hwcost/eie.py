@@ -447,7 +447,7 @@ def _column_work_third_moment(rows: Array, density: Array, mean: Array, var: Arr
     var_e = smooth_relu(var - p0 * (1.0 - p0) + 2.0 * mean_e * p0, 1e-4, hard=True)
     fillers, _ = _filler_nonzero_covariance(rows, density, index_bits)
     skew_e = (1.0 - 2.0 * d) / jnp.sqrt(rows * d * q + 1e-12) / (1.0 + fillers) ** 2
-    mu3_e = skew_e * var_e * jnp.sqrt(var_e)
+    mu3_e = skew_e * var_e * jnp.sqrt(var_e + 1e-12)
     indicator = p0 * (1.0 - p0) * (1.0 - 2.0 * p0)
     return mu3_e + 3.0 * p0 * (mean_e**2 - var_e) - 3.0 * (1.0 - 2.0 * p0) * mean_e * p0 + indicator
 

@@ -244,3 +244,17 @@ def test_filler_covariance_is_exact_and_entries_variance_close(rows, density, in
     np.testing.assert_allclose(
         eie._entries_variance(jnp.float32(rows), jnp.float32(density), index_bits), var, rtol=0.12
     )
+
+
+@pytest.mark.parametrize("out_features", [10.0, 40.0, 63.0])
+def test_gradients_finite_when_fewer_rows_than_pes(out_features):
+    # A one-row slice has zero work variance; its gradient must stay finite (no sqrt(0) cotangent).
+    hw = eie.EIE_64PE_45NM
+
+    def cost(w, a):
+        layer = FcLayer(100.0, out_features, w, a)
+        return total(eie.energy_pj(hw, layer)) + eie.latency_cycles(hw, layer)
+
+    grads = jax.grad(cost, argnums=(0, 1))(0.05, 0.3)
+    assert all(bool(jnp.isfinite(g)) for g in grads)
+    assert float(grads[0]) > 0
