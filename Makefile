@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/hwcost validate eie
+	mkdir -p runs
+	$(BIN)/hwcost train --out runs/train-lenet300-eie
 
 test: $(STAMP)
 	$(BIN)/ruff check .

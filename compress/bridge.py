@@ -47,13 +47,12 @@ from hwcost.types import Array, ConvLayer, CostModel, FcLayer, total
 OBJECTIVES: tuple[str, ...] = ("energy", "latency")
 DENSITY_FLOOR = 1e-6
 DENSITY_CEILING = 0.99
-"""Densities handed to a cost model are mapped affinely onto [DENSITY_FLOOR, DENSITY_CEILING]. The EIE model
-has two removable singularities the gradient must not meet: its load-imbalance term grows like
-sqrt(broadcast columns), whose derivative is infinite at activation density 0, and for a layer with fewer
-rows than PEs (LeNet's 10-class layers on 64 PEs) the relaxed rows per PE are below 1 and the empty-slice
-probability ``(1 - d)**rows`` has an infinite derivative at weight density 1 (gradient NaN, measured);
-its derivative in weight density also turns negative above about 0.995 for a 300 x 100 layer, which
-would stall the thresholds of a dense start (measured), hence a ceiling of 0.99.
+"""Densities handed to a cost model are mapped affinely onto [DENSITY_FLOOR, DENSITY_CEILING], away from
+the ends where closed-form cost models are steepest (the EIE load-imbalance term grows like
+sqrt(broadcast columns), and the empty-slice probability ``(1 - d)**rows`` of a layer with fewer rows than PEs
+is steep at weight density 1); the EIE energy's derivative in weight density also turns negative above about
+0.995 for a 300 x 100 layer, which would stall the thresholds of a dense start (measured), hence a ceiling
+of 0.99.
 Only relaxed (differentiable) workloads are mapped; exact ones (``exact=True``: the hard twin, the dense
 reference) carry the exact densities."""
 

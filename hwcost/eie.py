@@ -344,6 +344,17 @@ def _entries_variance(rows: Array, density: Array, index_bits: int) -> Array:
     return smooth_relu(weight * few + (1.0 - weight) * renewal, 1e-4, hard=True)
 
 
+def empty_slice_probability(rows: Scalar, density: Scalar) -> Array:
+    """Probability ``(1 - d)**r`` that a PE's column slice of ``r`` rows holds no nonzero.
+
+    For a fractional (relaxed) ``r < 1`` the derivative is infinite at ``d = 1``; the power is evaluated on
+    a safe base (double ``where``), so the value stays exact and the gradient finite (0 at ``d = 1``).
+    """
+    q = 1.0 - _float(density)
+    q_safe = jnp.where(q > 0, q, 1.0)
+    return jnp.where(q > 0, q_safe ** _float(rows), 0.0)
+
+
 def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> tuple[Array, Array]:
     """Mean and variance of the cycles one PE spends on one broadcast column, ``w = max(1, e)``.
 
@@ -358,7 +369,7 @@ def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> t
     d = _float(density)
     r, d = jnp.broadcast_arrays(r, d)
     entries = expected_entries(r, d, index_bits)
-    p_empty = (1.0 - d) ** r
+    p_empty = empty_slice_probability(r, d)
     mean = entries + p_empty
     var = _entries_variance(r, d, index_bits) + p_empty * (1.0 - p_empty) - 2.0 * entries * p_empty
     return mean, smooth_relu(var, 1e-4, hard=True)
@@ -489,7 +500,7 @@ def _group_max(rows: Array, count: Array, density: Scalar, m: Array, index_bits:
     mean, var = column_work_moments(rows, density, index_bits)
     mu3 = _column_work_third_moment(rows, _float(density), mean, var, index_bits)
     sd = jnp.sqrt(var + 1e-12)
-    sum_sd = sd * jnp.sqrt(m)
+    sum_sd = sd * jnp.sqrt(m + 1e-12)
     skew = mu3 / (sd**3 + 1e-12) / jnp.sqrt(m + 1e-12)
     value = m * mean + sum_sd * expected_max_skewed(skew, count)
     cap = m * (1.0 + smooth_relu(rows - 1.0, 1e-3, hard=True))
@@ -552,7 +563,7 @@ def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
     e_n = expected_max_normal(hw.num_pes)
     beta = no_stall_weight(hw, layer)
     work = m * mean
-    large_imbalance = IMBALANCE_COEFF * sigma * e_n * jnp.sqrt(m)
+    large_imbalance = IMBALANCE_COEFF * sigma * e_n * jnp.sqrt(m + 1e-12)
     coupling = FIFO_COUPLING_COEFF * m * var * e_n**2 / (_float(hw.fifo_depth) * mean)
     return {
         "work": work,
@@ -577,7 +588,7 @@ def action_counts(hw: EieHardware, layer: FcLayer) -> Counts:
 
     def words(rows: Array) -> Array:
         # a slice of e > 0 entries at a uniform word offset touches (e + k - 1) / k words on average
-        p_empty = (1.0 - _float(d)) ** rows
+        p_empty = empty_slice_probability(rows, d)
         return (expected_entries(rows, d, hw.index_bits) + (k - 1.0) * (1.0 - p_empty)) / k
 
     return {

@@ -30,6 +30,7 @@ import numpy as np
 from archsim import eie as archsim_eie
 from hwcost import eie as eie_model
 from hwcost.cli.output import format_table, print_json
+from hwcost.cost import price_action_counts
 from hwcost.types import FcLayer
 
 HELP = "Simulate one layer on an accelerator (reference simulator and cost model side by side)."
@@ -105,11 +106,12 @@ def simulate_eie(weights: np.ndarray, activations: np.ndarray, pes: int, fifo: i
     model_energy = {k: float(v) for k, v in model.energy_pj(hw, layer).items()}
     per_action_pj = {k: float(v) for k, v in eie_model.action_energies_pj(hw).items()}
     sim_counts = sim.action_counts()
+    sim_energies = price_action_counts(sim_counts, per_action_pj)
 
     breakdown = []
     for key in model_counts:
         sim_count = sim_counts.get(key)
-        sim_energy = None if sim_count is None else sim_count * per_action_pj[key]
+        sim_energy = sim_energies.get(key)
         breakdown.append(
             {
                 "action": key,
