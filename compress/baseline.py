@@ -101,3 +101,15 @@ def dense_baseline(
     save_checkpoint(path, result.params, {"model": model_name, "seed": seed, "epochs": epochs, "test_error": err})
     partial.unlink(missing_ok=True)
     return result.params
+
+
+def baseline_for(
+    model_name: str, data: Dataset, *, seed: int, workdir: str | Path, progress: bool, small: bool
+) -> dict:
+    """Dense baseline of a pipeline via :func:`dense_baseline`; in ``small`` mode a one-epoch network
+    cached under ``workdir`` (never in the shared cache, whose key does not record the data subset)."""
+    if small:
+        return dense_baseline(
+            model_name, data, seed=seed, epochs=1, cache_dir=Path(workdir) / "baselines", progress=progress
+        )
+    return dense_baseline(model_name, data, seed=seed, progress=progress)

@@ -35,7 +35,7 @@ from compress.masks import apply_masks, kernel_densities
 from compress.pruning import magnitude_pruning, pruning_masks
 from compress.training import error_rate, train
 from hwcost.checks import check_choice, check_fraction, check_int_range, check_non_negative
-from models.datasets import Dataset
+from models.datasets import Dataset, subset
 from models.lenet import layer_specs, make_model
 
 PIPELINE = "deep-compression"
@@ -150,15 +150,6 @@ def retraining_data(data: Dataset, shift_pixels: int, seed: int) -> Dataset:
         np.concatenate([data.train_labels, data.train_labels]),
         data.test_images,
         data.test_labels,
-    )
-
-
-def _small(data: Dataset) -> Dataset:
-    return Dataset(
-        data.train_images[:SMALL_TRAIN],
-        data.train_labels[:SMALL_TRAIN],
-        data.test_images[:SMALL_TEST],
-        data.test_labels[:SMALL_TEST],
     )
 
 
@@ -309,7 +300,7 @@ def run_pipeline(
     workdir = Path(workdir)
     _claim_workdir(workdir, {"model": model_name, "seed": seed, "small": small, "config": config._asdict()})
     if small:
-        data = _small(data)
+        data = subset(data, SMALL_TRAIN, SMALL_TEST)
     model = make_model(model_name)
 
     def err_pct(weights: Any) -> float:

@@ -25,11 +25,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from compress.baseline import WEIGHT_DECAY
+from compress.baseline import WEIGHT_DECAY, baseline_for
 from compress.masks import kernel_densities
 from compress.pruning import magnitude_pruning, pruning_masks
 from compress.training import error_rate, train
-from compress.ttq import baseline_for, small_dataset
+from compress.ttq import small_dataset
 from hwcost.checks import check_fraction, check_int_range, check_positive
 from models.datasets import Dataset
 from models.lenet import layer_specs, make_model

@@ -40,7 +40,7 @@ from compress.masks import group_axes, overall_density
 from compress.pruning import magnitude_pruning, pruning_masks
 from compress.training import error_rate, train
 from hwcost.checks import check_choice, check_fraction, check_int_range
-from models.datasets import Dataset
+from models.datasets import Dataset, subset
 from models.lenet import layer_specs, make_model
 
 #: Granularities of the Regularity study's Fig. 1, finest first (0-D, 1-D, 2-D, 3-D).
@@ -166,16 +166,6 @@ def network_storage(
     return {"layers": rows, "total": total}
 
 
-def small_dataset(data: Dataset) -> Dataset:
-    """A few thousand examples, for plumbing runs."""
-    return Dataset(
-        data.train_images[:SMALL_TRAIN_EXAMPLES],
-        data.train_labels[:SMALL_TRAIN_EXAMPLES],
-        data.test_images[:SMALL_TEST_EXAMPLES],
-        data.test_labels[:SMALL_TEST_EXAMPLES],
-    )
-
-
 def run_ladder(
     model_name: str,
     data: Dataset,
@@ -221,7 +211,7 @@ def run_ladder(
     epochs = (1 if small else DEFAULT_RETRAIN_EPOCHS) if epochs is None else epochs
     check_int_range("epochs", epochs, 0)
     if small:
-        data = small_dataset(data)
+        data = subset(data, SMALL_TRAIN_EXAMPLES, SMALL_TEST_EXAMPLES)
     densities = {name: (density if name in pruned_layers else 1.0) for name in names}
 
     def err(params: Any) -> float:

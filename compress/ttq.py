@@ -43,10 +43,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from compress.baseline import dense_baseline
+from compress.baseline import baseline_for
 from compress.training import error_rate, train
 from hwcost.checks import check_choice, check_fraction, check_non_negative
-from models.datasets import Dataset
+from models.datasets import Dataset, subset
 from models.lenet import layer_specs, make_model
 
 # TTQ threshold factor: Δ = t · max|w̃|, t = 0.05 (Zhu et al., ICLR'17 §3; `--t 0.05` in the authors'
@@ -284,24 +284,7 @@ def ttq_optimizer(steps: int, latent_lr: float = LATENT_LR, scale_lr: float = SC
 
 def small_dataset(data: Dataset) -> Dataset:
     """The first :data:`SMALL_TRAIN_EXAMPLES` training and :data:`SMALL_TEST_EXAMPLES` test examples."""
-    return Dataset(
-        data.train_images[:SMALL_TRAIN_EXAMPLES],
-        data.train_labels[:SMALL_TRAIN_EXAMPLES],
-        data.test_images[:SMALL_TEST_EXAMPLES],
-        data.test_labels[:SMALL_TEST_EXAMPLES],
-    )
-
-
-def baseline_for(
-    model_name: str, data: Dataset, *, seed: int, workdir: str | Path, progress: bool, small: bool
-) -> dict:
-    """Dense baseline via :func:`compress.baseline.dense_baseline`; in ``small`` mode a one-epoch network
-    cached under ``workdir`` (never in the shared cache, whose key does not record the data subset)."""
-    if small:
-        return dense_baseline(
-            model_name, data, seed=seed, epochs=1, cache_dir=Path(workdir) / "baselines", progress=progress
-        )
-    return dense_baseline(model_name, data, seed=seed, progress=progress)
+    return subset(data, SMALL_TRAIN_EXAMPLES, SMALL_TEST_EXAMPLES)
 
 
 def run_pipeline(

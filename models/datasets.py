@@ -40,6 +40,16 @@ class Dataset(NamedTuple):
     test_labels: np.ndarray
 
 
+def subset(data: Dataset, train_examples: int, test_examples: int) -> Dataset:
+    """The first ``train_examples`` training and ``test_examples`` test examples (quick plumbing runs)."""
+    return Dataset(
+        data.train_images[:train_examples],
+        data.train_labels[:train_examples],
+        data.test_images[:test_examples],
+        data.test_labels[:test_examples],
+    )
+
+
 def cache_dir() -> Path:
     """The user cache folder for MNIST."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
