@@ -14,6 +14,7 @@ with the same folder resumes an interrupted run.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -167,25 +168,12 @@ def run(args: argparse.Namespace) -> int:
             index_bits=base.index_bits if args.index_bits is None else args.index_bits,
         )
         dc.check_config(config, tuple(base.densities))  # before loading data or training
-        report = dc.run_pipeline(
-            args.model,
-            load_mnist(),
-            seed=args.seed,
-            workdir=out,
-            progress=not args.no_progress,
-            small=args.small,
-            config=config,
-        )
+        run_pipeline = functools.partial(dc.run_pipeline, config=config)
     else:
-        report = pipelines.run(
-            args.pipeline,
-            args.model,
-            load_mnist(),
-            seed=args.seed,
-            workdir=out,
-            progress=not args.no_progress,
-            small=args.small,
-        )
+        run_pipeline = functools.partial(pipelines.run, args.pipeline)
+    report = run_pipeline(
+        args.model, load_mnist(), seed=args.seed, workdir=out, progress=not args.no_progress, small=args.small
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(to_jsonable(report), indent=2) + "\n")
     if args.json:
