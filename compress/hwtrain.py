@@ -105,9 +105,7 @@ class HwTrainConfig:
     def mask_config(self) -> hwaware.MaskConfig:
         """The :class:`~compress.hwaware.MaskConfig` of this run."""
         groups = default_groups(self.model) if self.groups is None else dict(self.groups)
-        return hwaware.MaskConfig(
-            groups=groups, ste=self.ste, ttq=self.ttq, init_threshold=self.init_threshold
-        )
+        return hwaware.MaskConfig(groups=groups, ste=self.ste, ttq=self.ttq, init_threshold=self.init_threshold)
 
 
 def check_train_config(config: HwTrainConfig) -> None:

@@ -5,9 +5,11 @@ Generic code (sweeps, losses, reports) sees only the bundle: it never imports a 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from hwcost.types import Array, CostModel, Counts, Scalar, total
@@ -47,8 +49,43 @@ def layer_cost(model: CostModel, hw: Any, workload: Any) -> LayerCost:
 
 
 def network_cost(model: CostModel, hw: Any, layers: Sequence[Any]) -> NetworkCost:
-    """Cost of a network given as a sequence of layer workloads; keeps the per-layer breakdown."""
-    return NetworkCost(tuple(layer_cost(model, hw, layer) for layer in layers))
+    """Cost of a network given as a sequence of layer workloads; keeps the per-layer breakdown.
+
+    Workloads of one type with equally shaped leaves (the usual case: every layer an ``FcLayer``) are
+    stacked and priced in a single ``jax.vmap``-ped evaluation, so a traced network costs one set of
+    operations instead of one per layer (the cost term of a training step; the values are the
+    per-layer ones). Mixed workloads are priced layer by layer.
+    """
+    layers = tuple(layers)
+    stacked = _stack_workloads(layers)
+    if stacked is None:
+        return NetworkCost(tuple(layer_cost(model, hw, layer) for layer in layers))
+    batched = jax.vmap(lambda workload: layer_cost(model, hw, workload))(stacked)
+    return NetworkCost(
+        tuple(
+            LayerCost({k: v[i] for k, v in batched.energy_pj.items()}, batched.latency_cycles[i])
+            for i in range(len(layers))
+        )
+    )
+
+
+def _stack_workloads(layers: tuple[Any, ...]) -> Any | None:
+    """The workloads stacked leaf by leaf along a new leading axis (``name`` dropped), or ``None`` if
+    there are fewer than two or they differ in type, static fields or leaf shapes."""
+    if len(layers) < 2 or len({type(layer) for layer in layers}) > 1:
+        return None
+    unnamed = [
+        dataclasses.replace(layer, name="") if "name" in getattr(layer, "__dataclass_fields__", {}) else layer
+        for layer in layers
+    ]
+    structures = [jax.tree.structure(layer) for layer in unnamed]
+    if any(structure != structures[0] for structure in structures[1:]):
+        return None
+    dtype = jnp.result_type(float)
+    leaves = [[jnp.asarray(leaf, dtype) for leaf in jax.tree.leaves(layer)] for layer in unnamed]
+    if any(leaf.shape != first.shape for row in leaves[1:] for leaf, first in zip(row, leaves[0], strict=True)):
+        return None
+    return jax.tree.unflatten(structures[0], [jnp.stack(column) for column in zip(*leaves, strict=True)])
 
 
 def latency_us(model: CostModel, hw: Any, cycles: Array) -> Array:

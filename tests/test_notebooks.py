@@ -27,4 +27,3 @@ def test_notebook_is_committed_with_outputs_stripped(path):
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
     first = nb.cells[0]
     assert first.cell_type == "markdown" and ("Table" in first.source or "Fig" in first.source)
-

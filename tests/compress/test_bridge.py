@@ -127,4 +127,3 @@ def test_cost_gradient_reaches_mask_scores_and_activations():
     # activations: the cost pushes the hidden pre-activations down through the biases
     assert float(jnp.sum(g_params["ip1"]["bias"])) > 0
     assert float(jnp.sum(jnp.abs(g_params["ip2"]["bias"]))) > 0
-
