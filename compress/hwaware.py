@@ -27,8 +27,9 @@ Measured on LeNet-300-100 / MNIST / EIE energy at λ = 1 (3 joint + 3 finetune e
 test images): straight-through 2.06 % test error at 0.338 of the dense energy, soft forward 1.67 % at
 0.343. Weights near the threshold keep a fractional, trainable presence while T is large instead of
 flipping in and out, so the soft forward is the trainer's default (``HwTrainConfig.ste=False``); both
-are available. The trainer relaxes the activation indicator of :mod:`compress.bridge` the same way
-(straight-through with ``ste=True``, soft with ``ste=False``).
+are available. The activation indicators of :mod:`compress.bridge` are straight-through in both
+(:meth:`compress.hwtrain.Trainer.cost_of`): activations are not a decision but a count the cost model
+needs exactly.
 
 Cost terms (:func:`penalty_loss`, :func:`lagrangian_loss`, :func:`dual_ascent`): the penalised form
 ``task + λ·cost`` and the constrained form ``cost <= B`` through a Lagrange multiplier updated by

@@ -13,8 +13,8 @@ Points (all from the same cached dense baseline, :func:`compress.baseline.dense_
 
 Every point gets its test error (full MNIST test set) and three values of the cost:
 
-* ``relaxed``: the differentiable model as trained (soft masks at the final temperature, soft activation
-  indicators, relaxed hardware) on the evaluation images;
+* ``relaxed``: the differentiable model as trained (soft masks at the final temperature, straight-through
+  activation indicators, relaxed hardware) on the evaluation images;
 * ``hard``: the same model evaluated exactly (exact masks, exact densities, ``model.hard(hw)``);
 * ``archsim`` (EIE only): the cycle-level simulator on the real pruned weight matrices and the real
   activations of each evaluation image, batch 1 as EIE runs, its exact action counts priced with the
@@ -128,8 +128,9 @@ def model_costs(
 ) -> dict[str, Any]:
     """Relaxed and hard values of the differentiable model on ``images`` (absolute and relative to dense).
 
-    ``relaxed``: soft masks at the final temperature (if ``mask_params``; else the exact masks), soft
-    activation indicators, relaxed hardware. ``hard``: exact masks and indicators, ``model.hard(hw)``.
+    ``relaxed``: soft masks at the final temperature (if ``mask_params``; else the exact masks),
+    straight-through activation indicators (exact value, as in training), relaxed hardware. ``hard``: exact
+    masks and indicators, ``model.hard(hw)``.
     """
     cm, hw = trainer.cost_model, trainer.hw
     _, inputs = apply_with_layer_inputs(trainer.model, weights, jnp.asarray(images))
@@ -142,8 +143,8 @@ def model_costs(
             m, _, gates = trainer.masks_and_weights(trainer_params_like(weights), mask_params, t_end, ste=False)
             # soft masks of the *final* weights (frozen structure): scores and thresholds as learned
         lowered = bridge.lower_network(
-            trainer.specs, m, inputs, act_temperature=trainer.config.act_temperature, ste=False, exact=exact,
-            gates=gates, conv_lowering=trainer.lowering,
+            trainer.specs, m, inputs, act_temperature=trainer.config.act_temperature, ste=True, exact=exact,
+            gates=gates, **trainer.lowering,
         )  # fmt: skip
         h = cm.hard(hw) if exact else hw
         value = bridge.network_cost_value(cm, h, lowered)

@@ -349,10 +349,13 @@ def empty_slice_probability(rows: Scalar, density: Scalar) -> Array:
 
     For a fractional (relaxed) ``r < 1`` the derivative is infinite at ``d = 1``; the power is evaluated on
     a safe base (double ``where``), so the value stays exact and the gradient finite (0 at ``d = 1``).
+    A slice of no rows is always empty (``0**0 = 1``: the PEs beyond ``out`` in a layer with fewer rows
+    than PEs read nothing, also at ``d = 1``).
     """
     q = 1.0 - _float(density)
+    r = _float(rows)
     q_safe = jnp.where(q > 0, q, 1.0)
-    return jnp.where(q > 0, q_safe ** _float(rows), 0.0)
+    return jnp.where(q > 0, q_safe**r, jnp.where(r > 0, 0.0, 1.0))
 
 
 def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> tuple[Array, Array]:

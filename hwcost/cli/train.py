@@ -4,6 +4,12 @@ Usage::
 
     hwcost train [--model lenet300|lenet5] [--hardware eie|memory] [--objective energy|latency]
                  [--lambda L ... | --budget B ...] [--out DIR] [--seed S] [--json]
+                 [--groups LAYER=G[,G] ...] [--ttq] [--ste] [--init-threshold T]
+
+The compression decisions trained are a magnitude threshold per layer and the group gates of
+``--groups`` (default: the input pixels of the first layer and every hidden neuron); ``--ttq`` ternarizes
+the kept weights, the thresholds becoming Trained Ternary Quantization's ``t``; ``--ste`` trains hard masks
+with straight-through gradients instead of annealed soft ones (:mod:`compress.hwaware`).
 
 With neither ``--lambda`` nor ``--budget`` it sweeps the default λ values of the model (a Pareto front).
 It trains from the cached dense baseline, adds the hardware-agnostic baselines (magnitude pruning at
@@ -37,6 +43,8 @@ OBJECTIVES: tuple[str, ...] = ("energy", "latency")
 DEFAULT_LAMBDAS: dict[str, tuple[float, ...]] = {"lenet300": (0.5, 1.0, 2.0, 4.0), "lenet5": (0.5, 1.0, 2.0, 4.0)}
 """Default sweep per model (penalty weights on the cost relative to dense)."""
 DEFAULT_OUT = "hwcost-train"
+TTQ_INIT_THRESHOLD = 0.05
+"""Initial threshold with ``--ttq``: TTQ's t = 0.05 (Zhu et al., ICLR'17, Sec. 3), in max|w| units."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,11 +69,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="train on the first N training images (quick checks; baseline cached in DIR)")  # fmt: skip
     size.add_argument("--dense-epochs", type=int, default=None, help="dense baseline epochs (default: its own)")
     size.add_argument("--quiet", action="store_true", help="no progress bars")
+    decisions = parser.add_argument_group("compression decisions")
+    decisions.add_argument("--groups", nargs="+", metavar="LAYER=G[,G]", default=None,
+                           help="group gates of a layer (vector, kernel, filter, channel; 'LAYER=' for none); "
+                                "layers not named keep the default: channel on the first fc layer, filter on "
+                                "every hidden layer")  # fmt: skip
+    decisions.add_argument("--ttq", action="store_true",
+                           help="ternarize the kept weights (thresholds are TTQ's t, in max|w| units)")  # fmt: skip
+    decisions.add_argument("--ste", action="store_true",
+                           help="hard masks in the forward pass, straight-through gradients "
+                                "(default: soft masks, annealed)")  # fmt: skip
+    decisions.add_argument("--init-threshold", type=float, default=None,
+                           help=f"initial element threshold (mean|w| units; default 0, {TTQ_INIT_THRESHOLD} "
+                                "max|w| with --ttq)")  # fmt: skip
+
+
+def parse_groups(model: str, items: list[str] | None) -> dict[str, tuple[str, ...]] | None:
+    """``["ip1=channel", "ip2=filter,vector", "ip3="]`` -> the model's default groups with these layers
+    replaced; ``None`` if no item is given (the trainer's default)."""
+    if not items:
+        return None
+    from compress.hwtrain import default_groups
+
+    groups = default_groups(model)
+    for item in items:
+        layer, sep, grans = item.partition("=")
+        if not sep:
+            raise ValueError(f"groups={item!r} is malformed; allowed: LAYER=G[,G] (e.g. ip1=channel,filter)")
+        groups[layer.strip()] = tuple(g.strip() for g in grans.split(",") if g.strip())
+    return groups
 
 
 def validate(args: argparse.Namespace) -> None:
     """Raise ``ValueError`` with a clear message for bad input (before any training)."""
-    from compress.hwtrain import check_budget
+    from compress.hwtrain import check_budget, check_train_config
     from hwcost.registry import MODEL_MODULES
 
     check_choice("model", args.model, MODELS)
@@ -84,6 +121,9 @@ def validate(args: argparse.Namespace) -> None:
         check_int_range("train-subset", args.train_subset, 128)
     for d in args.magnitude_densities or ():
         check_fraction("magnitude density", d, open_low=True)
+    if args.init_threshold is not None:
+        check_non_negative("init-threshold", args.init_threshold)
+    check_train_config(experiment_config(args).train)  # groups, thresholds, the rest of the settings
     out = Path(args.out).expanduser().absolute()
     if not out.parent.is_dir():
         raise ValueError(f"out={args.out!r}: its parent directory {str(out.parent)!r} does not exist")
@@ -102,6 +142,16 @@ def experiment_config(args: argparse.Namespace) -> Any:
         train_kw["epochs"] = args.epochs
     if args.finetune_epochs is not None:
         train_kw["finetune_epochs"] = args.finetune_epochs
+    groups = parse_groups(args.model, args.groups)
+    if groups is not None:
+        train_kw["groups"] = groups
+    if args.ttq:
+        train_kw["ttq"] = True
+        train_kw["init_threshold"] = TTQ_INIT_THRESHOLD
+    if args.ste:
+        train_kw["ste"] = True
+    if args.init_threshold is not None:
+        train_kw["init_threshold"] = args.init_threshold
     lambdas = tuple(args.lambdas or ())
     budgets = tuple(args.budgets or ())
     if not lambdas and not budgets:

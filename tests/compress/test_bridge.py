@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from compress import bridge, hwaware
+from compress.hwtrain import lowering_for
 from hwcost.registry import cost_model
 from models.lenet import apply_with_layer_inputs, init_params, layer_specs, make_model
 
@@ -34,9 +35,10 @@ def test_fc_densities_equal_the_hard_ones_for_hard_masks():
     _, inputs = apply_with_layer_inputs(make_model("lenet300"), weights, _batch())
     gates = {"ip1": {"channel": (mp["ip1"]["channel"] > 0).astype(jnp.float32)}}
     specs = layer_specs("lenet300")
-    full = bridge.lower_network(specs, masks, inputs, exact=True, gates=gates, effective_shape=False)
-    live = bridge.lower_network(specs, masks, inputs, exact=True, gates=gates)
-    ste = bridge.lower_network(specs, masks, inputs, ste=True, gates=gates)
+    stored = {"weight_density": "stored", "gates": gates}
+    full = bridge.lower_network(specs, masks, inputs, exact=True, effective_shape=False, **stored)
+    live = bridge.lower_network(specs, masks, inputs, exact=True, **stored)
+    ste = bridge.lower_network(specs, masks, inputs, ste=True, **stored)
     for spec, w, e, s in zip(specs, full.layers, live.layers, ste.layers, strict=True):
         k = np.asarray(weights[spec.name]["kernel"])
         x = np.asarray(inputs[spec.name]).reshape(8, -1)
@@ -57,6 +59,32 @@ def test_fc_densities_equal_the_hard_ones_for_hard_masks():
     assert float(jnp.max(jnp.abs(inputs["ip2"][:, :100]))) == 0.0
 
 
+def patches_of(x: jax.Array, size: int = 5) -> np.ndarray:
+    """im2col of a (B, H, W, C) map: (B, Ho, Wo, size, size, C)."""
+    win = np.lib.stride_tricks.sliding_window_view(np.asarray(x), (size, size), axis=(1, 2))  # (B, Ho, Wo, C, k, k)
+    return win.transpose(0, 1, 2, 4, 5, 3)
+
+
+def test_fc_broadcast_density_counts_the_real_multiplies():
+    params, mp = _masked_setup("lenet300", {"ip1": ("filter",)})
+    masks = hwaware.network_masks(params, mp, 0.2, exact=True)
+    weights = hwaware.masked_weights(params, mp, masks)
+    _, inputs = apply_with_layer_inputs(make_model("lenet300"), weights, _batch())
+    specs = layer_specs("lenet300")
+    for effective_shape in (True, False):
+        lowered = bridge.lower_network(specs, masks, inputs, exact=True, effective_shape=effective_shape)
+        for spec, layer in zip(specs, lowered.layers, strict=True):
+            k = np.asarray(weights[spec.name]["kernel"])
+            x = np.asarray(inputs[spec.name]).reshape(8, -1)
+            multiplies = np.mean(np.sum((x != 0)[:, :, None] & (k != 0)[None], axis=(1, 2)))
+            m = float(layer.in_features * layer.activation_density)
+            assert m * float(layer.out_features * layer.weight_density) == pytest.approx(multiplies, rel=1e-5)
+    # relaxed: finite value and gradient with nothing broadcast (the stored density)
+    zero = {name: jnp.zeros_like(x) for name, x in inputs.items()}
+    relaxed = bridge.lower_network(specs, masks, zero, ste=False)
+    assert np.isfinite(float(relaxed.layers[0].weight_density))
+
+
 def test_conv_lowering_density_matches_an_explicit_im2col():
     params = init_params("lenet5", 0)
     masks = {k: {"kernel": (jnp.abs(v["kernel"]) > 0.05).astype(jnp.float32)} for k, v in params.items()}
@@ -64,12 +92,15 @@ def test_conv_lowering_density_matches_an_explicit_im2col():
     _, inputs = apply_with_layer_inputs(make_model("lenet5"), params, _batch(2))
     lowered = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True, effective_shape=False)
     live = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True)
+    # broadcast weight density: the model's multiplies M * out * d are the mean of the real ones
+    kernel = np.asarray(masks["conv2"]["kernel"])  # (5, 5, 20, 50)
+    multiplies = np.mean(np.sum((patches_of(inputs["conv2"]) != 0) * kernel.sum(-1), axis=(-3, -2, -1)))
+    layer = live.layers[1]
+    model_multiplies = float(layer.in_features * layer.activation_density * layer.out_features * layer.weight_density)
+    assert model_multiplies == pytest.approx(multiplies, rel=1e-5)
     spec = layer_specs("lenet5")[1]
-    x = np.asarray(inputs["conv2"])
     alive = np.any(np.asarray(masks["conv2"]["kernel"]) != 0, axis=-1)  # (5, 5, 20)
-    win = np.lib.stride_tricks.sliding_window_view(x, (5, 5), axis=(1, 2))  # (B, 8, 8, C, 5, 5)
-    patches = win.transpose(0, 1, 2, 4, 5, 3)  # (B, 8, 8, 5, 5, C)
-    expected = np.mean((patches != 0) & alive)
+    expected = np.mean((patches_of(inputs["conv2"]) != 0) & alive)
     assert float(lowered.layers[1].activation_density) == pytest.approx(expected, rel=1e-5)
     assert lowered.repeats[1] == spec.out_hw[0] * spec.out_hw[1]
     assert float(lowered.layers[1].in_features) == 5 * 5 * 20
@@ -90,10 +121,10 @@ def test_activation_indicator_converges_to_the_nonzero_indicator():
 @pytest.mark.parametrize("hardware", ["eie", "memory"])
 def test_dense_network_costs_one_and_the_floor_less(hardware):
     cm = cost_model(hardware)
-    lowering = "matvec" if hardware == "eie" else "conv"
+    lowering = lowering_for(hardware)
     for name in ("lenet300", "lenet5"):
-        dense = bridge.dense_network(layer_specs(name), conv_lowering=lowering)
-        floor = bridge.floor_network(layer_specs(name), conv_lowering=lowering)
+        dense = bridge.dense_network(layer_specs(name), **lowering)
+        floor = bridge.floor_network(layer_specs(name), **lowering)
         for objective in bridge.OBJECTIVES:
             assert float(bridge.relative_cost(cm, cm.default_hardware, dense, objective, dense)) == pytest.approx(1.0)
             assert float(bridge.relative_cost(cm, cm.default_hardware, floor, objective, dense)) < 1.0

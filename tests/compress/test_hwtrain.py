@@ -134,3 +134,23 @@ def test_committed_lenet300_result_meets_the_pareto_claim():
     assert best["joint_error_pct"] <= best["baseline_error_pct"]
     rows = {r["point"]: r for r in report["rows"]}
     assert rows["dense"]["exact_rel_dense"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("ttq", [False, True])
+def test_cost_gradient_reaches_every_threshold(data, ttq):
+    """Raising a layer's threshold (TTQ's t with ``ttq``) prunes weights and lowers the cost."""
+    config = HwTrainConfig(batch_size=128, ttq=ttq, init_threshold=0.05 if ttq else 0.5)
+    trainer = Trainer(config, data)
+    params = init_params("lenet300", 0)
+    state = trainer.init_state(params)
+    images = jax.numpy.asarray(data.train_images[:128])
+    from models.lenet import apply_with_layer_inputs
+
+    def cost(mask_params):
+        masks, weights, gates = trainer.masks_and_weights(params, mask_params, trainer.temperature(0))
+        _, inputs = apply_with_layer_inputs(trainer.model, weights, images)
+        return trainer.cost_of(masks, inputs, gates)
+
+    grads = jax.grad(cost)(state.mask_params)
+    for layer in params:
+        assert float(grads[layer]["threshold"]) < 0.0, layer

@@ -21,6 +21,10 @@ from hwcost.cli import main
         (["--budget", "0.0001"], "budget=0.0001 is unreachable"),
         (["--budget", "1.5"], "budget=1.5 is unreachable"),
         (["--out", "/nonexistent-parent-dir/run"], "parent directory"),
+        (["--groups", "ip9=filter"], "groups has layer='ip9'"),
+        (["--groups", "ip1=element"], "groups['ip1']='element' is unknown"),
+        (["--groups", "ip1"], "groups='ip1' is malformed"),
+        (["--init-threshold", "-1"], "init-threshold=-1 must be >= 0"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(argv, message, capsys, tmp_path):
@@ -70,3 +74,15 @@ def test_rerun_with_other_settings_into_the_same_directory_is_refused(tmp_path, 
     (out / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="other settings"):
         run_experiment(ExperimentConfig(train=HwTrainConfig(), lambdas=(1.0,)), None, out)
+
+
+def test_compression_decision_options_reach_the_training_config(tmp_path):
+    from hwcost.cli import build_parser
+    from hwcost.cli.train import TTQ_INIT_THRESHOLD, experiment_config
+
+    argv = ["train", "--model", "lenet5", "--groups", "conv2=kernel,filter", "ip1=", "--ttq", "--ste"]
+    train = experiment_config(build_parser().parse_args(argv)).train
+    assert train.groups == {"conv1": ("filter",), "conv2": ("kernel", "filter"), "ip1": (), "ip2": ()}
+    assert train.ttq and train.ste and train.init_threshold == TTQ_INIT_THRESHOLD
+    default = experiment_config(build_parser().parse_args(["train"])).train
+    assert default.groups is None and not default.ttq and not default.ste and default.init_threshold == 0.0

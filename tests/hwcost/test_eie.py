@@ -55,6 +55,24 @@ def test_density_one_gives_the_dense_count():
     np.testing.assert_allclose(eie.latency_cycles(HW, layer), 1024 * 10, rtol=0.015)
 
 
+def test_dense_layer_with_fewer_rows_than_pes_matches_archsim_counts():
+    # LeNet's 10-row output layer at density 1: 10 PEs hold one row, 54 hold none and read no Spmat word,
+    # yet every PE spends one cycle per broadcast column.
+    from archsim.eie import simulate
+
+    weights = np.ones((10, 100), np.float32)
+    activations = np.zeros(100, np.float32)
+    activations[:40] = 1.0
+    sim = simulate(weights, activations, pes=64, fifo_depth=8, index_bits=4)
+    hard = eie.COST_MODEL.hard(HW)
+    layer = FcLayer(100.0, 10.0, 1.0, 0.4)
+    counts = eie.action_counts(hard, layer)
+    np.testing.assert_allclose(float(counts["spmat_sram.read"]), sim.spmat_reads, rtol=1e-5)
+    np.testing.assert_allclose(float(eie.latency_cycles(hard, layer)), sim.cycles, rtol=1e-3)
+    np.testing.assert_allclose(float(eie.empty_slice_probability(0.0, 1.0)), 1.0)
+    np.testing.assert_allclose(float(eie.empty_slice_probability(1.0, 1.0)), 0.0)
+
+
 def test_energy_grows_with_weight_density():
     energies = [float(total(eie.energy_pj(HW, FcLayer(4096.0, 4096.0, d, 0.35)))) for d in (0.02, 0.09, 0.3, 1.0)]
     assert all(a < b for a, b in itertools.pairwise(energies))
