@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hwcost.checks import check_choice
 from hwcost.cost import network_cost
@@ -116,6 +117,25 @@ class LoweredNetwork(NamedTuple):
     repeats: tuple[float, ...]
 
 
+@jax.custom_jvp
+def _straight_through_indicator(x: Array, width: Array) -> Array:
+    """``x != 0`` with the derivative of ``tanh(|x| / width)`` (``width`` receives no gradient).
+
+    A custom JVP instead of ``soft + stop_gradient(hard - soft)``: the forward pass computes only the
+    comparison, and the relaxation's derivative is evaluated only where a gradient is taken (never for
+    the network input, which no parameter produces).
+    """
+    return (x != 0).astype(x.dtype)
+
+
+@_straight_through_indicator.defjvp
+def _straight_through_indicator_jvp(primals: tuple[Array, Array], tangents: tuple[Array, Array]) -> tuple[Array, Array]:
+    x, width = primals
+    x_dot, _ = tangents
+    soft = jnp.tanh(jnp.abs(x) / width)
+    return _straight_through_indicator(x, width), jnp.sign(x) * (1.0 - soft * soft) / width * x_dot
+
+
 def activation_indicator(x: Array, temperature: Array | float, *, ste: bool = True, exact: bool = False) -> Array:
     """Indicator of nonzero activations, relaxed: ``tanh(|x| / (T·s))`` with ``s`` the mean |x| of the
     nonzero entries (held constant), x's shape.
@@ -128,8 +148,10 @@ def activation_indicator(x: Array, temperature: Array | float, *, ste: bool = Tr
         return hard
     mag = jnp.abs(x)
     scale = jax.lax.stop_gradient(jnp.sum(mag) / jnp.maximum(jnp.sum(hard), 1.0)) + 1e-12
-    soft = jnp.tanh(mag / (temperature * scale))
-    return soft + jax.lax.stop_gradient(hard - soft) if ste else soft
+    width = temperature * scale
+    if ste:
+        return _straight_through_indicator(x, jax.lax.stop_gradient(jnp.asarray(width, x.dtype)))
+    return jnp.tanh(mag / width)
 
 
 def alive_columns(column_sums: Array, channel_gate: Array | None = None) -> Array:
@@ -230,50 +252,47 @@ def lower_network(
     """
     check_choice("conv_lowering", conv_lowering, CONV_LOWERINGS)
     check_choice("weight_density", weight_density, WEIGHT_DENSITIES)
-    basis = weight_density
     gates = gates or {}
-    layers, repeats = [], []
+    # Per layer, four reductions; everything after them is elementwise and done once for all layers
+    # (a network's scalar bookkeeping as (L,) arrays: a few operations per step instead of a few per layer).
+    raw, fan_in, fan_out, native_conv = [], [], [], []
     for spec in specs:
         mask = masks[spec.name]["kernel"]
-        layer_gates = gates.get(spec.name, {})
         column_sums = jnp.sum(mask, axis=-1)
-        kept = jnp.sum(column_sums)  # expected kept weights (relaxed) or their count (exact)
-        alive = alive_columns(column_sums, layer_gates.get("channel"))
+        alive = alive_columns(column_sums, gates.get(spec.name, {}).get("channel"))
         ind = activation_indicator(layer_inputs[spec.name], act_temperature, ste=ste, exact=exact)
-        if spec.kind == "fc":
-            fan_in, fan_out = spec.kernel_shape
-        else:
-            kh, kw, c, k = spec.kernel_shape
-            fan_in, fan_out = kh * kw * c, k
         broadcasts, weights_read = _broadcast_statistics(ind, alive, column_sums)
-        act = broadcasts / fan_in
-        weight_density = kept / mask.size
-        rep = 1.0 if spec.kind == "fc" else float(spec.out_hw[0] * spec.out_hw[1])
-        if spec.kind == "conv" and conv_lowering == "conv":
+        raw.append(jnp.stack([jnp.sum(column_sums), jnp.sum(alive), broadcasts, weights_read]))
+        fan_in.append(float(np.prod(spec.kernel_shape[:-1])))
+        fan_out.append(float(spec.kernel_shape[-1]))
+        native_conv.append(spec.kind == "conv" and conv_lowering == "conv")
+    kept, live, broadcasts, weights_read = jnp.stack(raw).T  # (L,) each
+    rows = np.asarray(fan_out)
+    matvec = ~np.asarray(native_conv)
+    # mat-vec workloads described by their live columns (effective_shape), native convolutions whole
+    in_features = jnp.where(matvec & effective_shape, jnp.maximum(live, 1.0), np.asarray(fan_in))
+    activation = broadcasts / in_features
+    density = kept / (in_features * rows)
+    if weight_density == "broadcast":
+        density = jnp.where(matvec, _broadcast_density(broadcasts, weights_read, density, rows, exact=exact), density)
+    if not exact:
+        density, activation = finite_cotangent(_floor(density)), finite_cotangent(_floor(activation))
+        in_features = finite_cotangent(in_features)
+    layers, repeats = [], []
+    for i, spec in enumerate(specs):
+        if native_conv[i]:
+            kh, kw, c, k = spec.kernel_shape
             layers.append(
                 ConvLayer(
                     float(c), float(k), float(kh), float(kw), float(spec.in_hw[0]), float(spec.in_hw[1]),
-                    float(spec.out_hw[0]), float(spec.out_hw[1]), weight_density if exact else _floor(weight_density),
-                    act if exact else _floor(act), name=spec.name,
+                    float(spec.out_hw[0]), float(spec.out_hw[1]), density[i], activation[i], name=spec.name,
                 )
             )  # fmt: skip
             repeats.append(1.0)
             continue
-        in_features: Array | float = float(fan_in)
-        out_features: Array | float = float(fan_out)
-        if effective_shape:
-            in_features = jnp.maximum(jnp.sum(alive), 1.0)
-            weight_density = kept / (in_features * fan_out)
-            act = broadcasts / in_features
-        if basis == "broadcast":
-            weight_density = _broadcast_density(broadcasts, weights_read, weight_density, fan_out, exact=exact)
-        if not exact:
-            weight_density, act = _floor(weight_density), _floor(act)
-            weight_density, act = finite_cotangent(weight_density), finite_cotangent(act)
-            if effective_shape:
-                in_features = finite_cotangent(in_features)
-        layers.append(FcLayer(in_features, out_features, weight_density, act, name=spec.name))
-        repeats.append(rep)
+        width = in_features[i] if effective_shape else fan_in[i]
+        layers.append(FcLayer(width, fan_out[i], density[i], activation[i], name=spec.name))
+        repeats.append(1.0 if spec.kind == "fc" else float(spec.out_hw[0] * spec.out_hw[1]))
     return LoweredNetwork(tuple(layers), tuple(repeats))
 
 

@@ -121,6 +121,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -320,8 +321,9 @@ def _filler_nonzero_covariance(rows: Array, density: Array, index_bits: int) -> 
     return d * f, d * ((1.0 - d) * f - span * d * g)
 
 
-def _entries_variance(rows: Array, density: Array, index_bits: int) -> Array:
-    """Approximate ``Var[e]`` of the entries of one PE-column slice (module docstring, item 2)."""
+def _entries_variance(rows: Array, density: Array, index_bits: int) -> tuple[Array, Array]:
+    """Approximate ``Var[e]`` of the entries of one PE-column slice (module docstring, item 2), and the
+    expected fillers ``E[F]`` it uses."""
     r = rows
     d = jnp.clip(density, _DENSITY_LOW, _DENSITY_HIGH)
     q = 1.0 - d
@@ -341,7 +343,7 @@ def _entries_variance(rows: Array, density: Array, index_bits: int) -> Array:
     fillers, cov = _filler_nonzero_covariance(r, density, index_bits)
     few = r * d * q + fillers + 2.0 * cov
     weight = 1.0 / (1.0 + fillers)
-    return smooth_relu(weight * few + (1.0 - weight) * renewal, 1e-4, hard=True)
+    return smooth_relu(weight * few + (1.0 - weight) * renewal, 1e-4, hard=True), fillers
 
 
 def empty_slice_probability(rows: Scalar, density: Scalar) -> Array:
@@ -358,6 +360,30 @@ def empty_slice_probability(rows: Scalar, density: Scalar) -> Array:
     return jnp.where(q > 0, q_safe**r, jnp.where(r > 0, 0.0, 1.0))
 
 
+class _SliceStatistics(NamedTuple):
+    """Statistics of one PE's slice of one broadcast column (cycles ``w = max(1, e)``, entries ``e``)."""
+
+    mean: Array  # E[w]
+    var: Array  # Var[w]
+    entries: Array  # E[e]
+    entries_var: Array  # Var[e]
+    p_empty: Array  # P(e = 0)
+    fillers: Array  # E[fillers]
+
+
+def _slice_statistics(rows: Scalar, density: Scalar, index_bits: int) -> _SliceStatistics:
+    r = _float(rows)
+    d = _float(density)
+    r, d = jnp.broadcast_arrays(r, d)
+    entries = expected_entries(r, d, index_bits)
+    p_empty = empty_slice_probability(r, d)
+    entries_var, fillers = _entries_variance(r, d, index_bits)
+    var = entries_var + p_empty * (1.0 - p_empty) - 2.0 * entries * p_empty
+    return _SliceStatistics(
+        entries + p_empty, smooth_relu(var, 1e-4, hard=True), entries, entries_var, p_empty, fillers
+    )
+
+
 def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> tuple[Array, Array]:
     """Mean and variance of the cycles one PE spends on one broadcast column, ``w = max(1, e)``.
 
@@ -368,14 +394,8 @@ def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> t
     Returns:
         ``(mean_cycles, variance_cycles2)``, broadcast shape.
     """
-    r = _float(rows)
-    d = _float(density)
-    r, d = jnp.broadcast_arrays(r, d)
-    entries = expected_entries(r, d, index_bits)
-    p_empty = empty_slice_probability(r, d)
-    mean = entries + p_empty
-    var = _entries_variance(r, d, index_bits) + p_empty * (1.0 - p_empty) - 2.0 * entries * p_empty
-    return mean, smooth_relu(var, 1e-4, hard=True)
+    stats = _slice_statistics(rows, density, index_bits)
+    return stats.mean, stats.var
 
 
 def expected_max_normal(n: Scalar) -> Array:
@@ -442,7 +462,7 @@ def broadcast_columns(layer: FcLayer) -> Array:
     return _float(layer.in_features) * _float(layer.activation_density)
 
 
-def _column_work_third_moment(rows: Array, density: Array, mean: Array, var: Array, index_bits: int) -> Array:
+def _column_work_third_moment(rows: Array, density: Array, stats: _SliceStatistics) -> Array:
     """Third central moment of the cycles ``w = max(1, e)`` of one PE-column, cycles**3 (item 4).
 
     ``e`` is given the skewness of its nonzero count, ``Binomial(r, d)``: ``(1 - 2d) / sqrt(r d q)``
@@ -452,15 +472,12 @@ def _column_work_third_moment(rows: Array, density: Array, mean: Array, var: Arr
 
         mu3[w] = mu3[e] + 3 p0 (E[e]**2 - Var e) - 3 (1 - 2 p0) E[e] p0 + p0 (1 - p0) (1 - 2 p0)
 
-    (0 for a one-row slice, where ``w = 1`` always).
+    (0 for a one-row slice, where ``w = 1`` always). ``stats``: :func:`_slice_statistics` of the slice.
     """
     d = jnp.clip(density, _DENSITY_LOW, _DENSITY_HIGH)
     q = 1.0 - d
-    p0 = q**rows
-    mean_e = mean - p0
-    var_e = smooth_relu(var - p0 * (1.0 - p0) + 2.0 * mean_e * p0, 1e-4, hard=True)
-    fillers, _ = _filler_nonzero_covariance(rows, density, index_bits)
-    skew_e = (1.0 - 2.0 * d) / jnp.sqrt(rows * d * q + 1e-12) / (1.0 + fillers) ** 2
+    p0, mean_e, var_e = stats.p_empty, stats.entries, stats.entries_var
+    skew_e = (1.0 - 2.0 * d) / jnp.sqrt(rows * d * q + 1e-12) / (1.0 + stats.fillers) ** 2
     mu3_e = skew_e * var_e * jnp.sqrt(var_e + 1e-12)
     indicator = p0 * (1.0 - p0) * (1.0 - 2.0 * p0)
     return mu3_e + 3.0 * p0 * (mean_e**2 - var_e) - 3.0 * (1.0 - 2.0 * p0) * mean_e * p0 + indicator
@@ -497,11 +514,12 @@ def expected_max_skewed(skewness: Scalar, n: Scalar) -> Array:
     return wilson_hilferty(expected_max_normal(n)) - wilson_hilferty(jnp.zeros_like(n)) / n
 
 
-def _group_max(rows: Array, count: Array, density: Scalar, m: Array, index_bits: int) -> tuple[Array, Array]:
+def _group_max(rows: Array, count: Array, density: Scalar, m: Array, stats: _SliceStatistics) -> tuple[Array, Array]:
     """Expected maximum over ``count`` PEs with ``rows`` rows of their sums of ``m`` column works, and
-    the standard deviation of one sum (cycles); capped at ``m * max(rows, 1)`` (every row an entry)."""
-    mean, var = column_work_moments(rows, density, index_bits)
-    mu3 = _column_work_third_moment(rows, _float(density), mean, var, index_bits)
+    the standard deviation of one sum (cycles); capped at ``m * max(rows, 1)`` (every row an entry).
+    ``stats``: :func:`_slice_statistics` of ``rows``."""
+    mean, var = stats.mean, stats.var
+    mu3 = _column_work_third_moment(rows, _float(density), stats)
     sd = jnp.sqrt(var + 1e-12)
     sum_sd = sd * jnp.sqrt(m + 1e-12)
     skew = mu3 / (sd**3 + 1e-12) / jnp.sqrt(m + 1e-12)
@@ -523,11 +541,16 @@ def no_stall_latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
     Returns:
         expected cycles (scalar per layer, or the broadcast shape of vmapped leaves).
     """
+    rows, counts = _no_stall_groups(hw, layer)
+    return _no_stall_max(hw, layer, rows, counts, _slice_statistics(rows, layer.weight_density, hw.index_bits))
+
+
+def _no_stall_groups(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array]:
+    """Rows and PE counts of the two groups of the no-stall form, stacked on a leading axis of 2:
+    ``[busiest rows, floor rows]`` and ``[PEs with the busiest rows, N]`` (relaxed or exact)."""
     n = _float(hw.num_pes)
     r = _float(layer.out_features) / n
     lo = jnp.floor(r)
-    m = broadcast_columns(layer)
-    d = layer.weight_density
     if hw.smoothing.hard:
         n_hi = _float(layer.out_features) - n * lo
         top = jnp.ceil(r)
@@ -538,9 +561,18 @@ def no_stall_latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
         _, top, _ = _rows(hw, layer)
         n_top = n * (1.0 - step) + n * frac * step
         lo = r + jax.lax.stop_gradient(lo - r)
-    busy, sum_sd = _group_max(top, n_top, d, m, hw.index_bits)
-    rest, _ = _group_max(lo, n, d, m, hw.index_bits)
-    return smooth_maximum(busy, rest, 0.02 * sum_sd + 1e-3, hard=hw.smoothing.hard)
+    # both groups in one evaluation: half the operations of two (and the busiest group's moments are
+    # those of latency_terms, which shares them)
+    rows = jnp.stack(jnp.broadcast_arrays(top, lo))
+    counts = jnp.stack(jnp.broadcast_arrays(n_top, n))
+    return rows, counts
+
+
+def _no_stall_max(hw: EieHardware, layer: FcLayer, rows: Array, counts: Array, stats: _SliceStatistics) -> Array:
+    """Smooth maximum of the two groups' expected maxima (:func:`no_stall_latency_cycles`), cycles."""
+    m = broadcast_columns(layer)
+    maxima, sum_sd = _group_max(rows, counts, layer.weight_density, m, stats)
+    return smooth_maximum(maxima[0], maxima[1], 0.02 * sum_sd[0] + 1e-3, hard=hw.smoothing.hard)
 
 
 def no_stall_weight(hw: EieHardware, layer: FcLayer) -> Array:
@@ -559,8 +591,9 @@ def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
     ``1 - beta``, and ``end_imbalance`` also holds ``beta`` times the no-stall form's excess over
     ``M mu``, so that ``sum = (1 - beta) * large + beta * no_stall``.
     """
-    _, top, _ = _rows(hw, layer)
-    mean, var = column_work_moments(top, layer.weight_density, hw.index_bits)
+    rows, counts = _no_stall_groups(hw, layer)  # rows[0]: the busiest PE's rows
+    stats = _slice_statistics(rows, layer.weight_density, hw.index_bits)
+    mean, var = stats.mean[0], stats.var[0]
     sigma = jnp.sqrt(var + 1e-12)
     m = broadcast_columns(layer)
     e_n = expected_max_normal(hw.num_pes)
@@ -570,7 +603,7 @@ def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
     coupling = FIFO_COUPLING_COEFF * m * var * e_n**2 / (_float(hw.fifo_depth) * mean)
     return {
         "work": work,
-        "end_imbalance": (1.0 - beta) * large_imbalance + beta * (no_stall_latency_cycles(hw, layer) - work),
+        "end_imbalance": (1.0 - beta) * large_imbalance + beta * (_no_stall_max(hw, layer, rows, counts, stats) - work),
         "fifo_coupling": (1.0 - beta) * coupling,
     }
 
