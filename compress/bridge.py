@@ -355,14 +355,14 @@ def network_cost_value(model: CostModel, hw: Any, lowered: LoweredNetwork) -> Ne
 
 
 def relative_cost(
-    model: CostModel, hw: Any, lowered: LoweredNetwork, objective: str, dense: LoweredNetwork | float
+    model: CostModel, hw: Any, lowered: LoweredNetwork, objective: str, dense: LoweredNetwork | Array | float
 ) -> Array:
     """Cost of ``lowered`` over the cost of ``dense`` on the same hardware (dimensionless scalar).
 
-    ``dense`` is the dense network, or its cost already evaluated (a float: pJ or cycles), which keeps
-    the reference out of a training step's graph.
+    ``dense`` is the dense network, or a reference cost already evaluated (pJ or cycles, a float or a
+    scalar array: e.g. the dense network's cost on real data, :meth:`compress.hwtrain.Trainer.reference_cost`).
     """
     check_choice("objective", objective, OBJECTIVES)
     value = network_cost_value(model, hw, lowered).objective(objective)
-    ref = dense if isinstance(dense, float) else network_cost_value(model, hw, dense).objective(objective)
+    ref = network_cost_value(model, hw, dense).objective(objective) if isinstance(dense, LoweredNetwork) else dense
     return value / ref

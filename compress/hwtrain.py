@@ -39,6 +39,8 @@ from models.datasets import Dataset
 from models.lenet import MODELS, apply_with_layer_inputs, layer_specs, make_model
 
 Array = jax.Array
+REFERENCE_IMAGES = 1024
+"""Training images on which the dense starting network's cost (the unit of relative costs) is taken."""
 
 
 def default_groups(model_name: str) -> dict[str, tuple[str, ...]]:
@@ -84,7 +86,7 @@ class HwTrainConfig:
     model: str = "lenet300"
     hardware: str = "eie"
     objective: str = "energy"
-    lam: float | None = 0.5
+    lam: float | None = 0.25
     budget: float | None = None
     epochs: int = 3
     finetune_epochs: int = 3
@@ -163,8 +165,10 @@ def check_budget(model_name: str, hardware: str, objective: str, budget: float) 
 
 class TrainState(NamedTuple):
     """Everything a step reads and changes: weights, mask parameters, optimizer states, the multiplier
-    λ, the budget B and dual step η (η = 0: fixed λ, the penalised form), the step count and the frozen
-    masks (used in the finetune phase). λ, B and η are data, so one compiled step serves a whole sweep."""
+    λ, the budget B and dual step η (η = 0: fixed λ, the penalised form), the step count, the frozen
+    masks (used in the finetune phase) and the reference cost (the dense starting network's, pJ or
+    cycles: the unit of the relative cost). λ, B, η and the reference are data, so one compiled step
+    serves a whole sweep."""
 
     params: Any
     mask_params: Any
@@ -175,6 +179,7 @@ class TrainState(NamedTuple):
     dual_lr: Array
     step: Array
     frozen: Any
+    reference: Array
 
 
 class StepMetrics(NamedTuple):
@@ -225,9 +230,6 @@ class Trainer:
         self.hw = self.cost_model.default_hardware
         self.lowering = lowering_for(config.hardware)
         self.dense = bridge.dense_network(self.specs, **self.lowering)
-        self.dense_value = float(
-            bridge.network_cost_value(self.cost_model, self.hw, self.dense).objective(config.objective)
-        )
         self.mask_config = config.mask_config()
         self.steps_per_epoch = len(data.train_labels) // config.batch_size
         self.joint_steps = config.epochs * self.steps_per_epoch
@@ -255,8 +257,19 @@ class Trainer:
         gates = _group_gates(mask_params, temperature, ste=ste, exact=exact)
         return masks, weights, gates
 
-    def cost_of(self, masks: Any, inputs: Any, gates: Any, *, exact: bool = False, hw: Any = None) -> Array:
-        """Relative cost (fraction of dense) of a masked network on a batch of layer inputs.
+    def cost_of(
+        self,
+        masks: Any,
+        inputs: Any,
+        gates: Any,
+        *,
+        exact: bool = False,
+        hw: Any = None,
+        reference: Array | float | None = None,
+    ) -> Array:
+        """Relative cost of a masked network on a batch of layer inputs: over ``reference`` (the
+        training path: :meth:`reference_cost` of the dense starting network, on the relaxed
+        hardware) or, without one, over the dense network with every activation nonzero on ``hw``.
 
         The activation indicators are straight-through (:func:`compress.bridge.activation_indicator`):
         their value is the exact nonzero count of the activations the network runs with, their gradient
@@ -268,9 +281,35 @@ class Trainer:
             self.specs, masks, inputs, act_temperature=self.config.act_temperature, ste=True, exact=exact,
             gates=gates, **self.lowering,
         )  # fmt: skip
-        if hw is None:  # the training path: the dense reference is a constant
-            return bridge.relative_cost(self.cost_model, self.hw, lowered, self.config.objective, self.dense_value)
-        return bridge.relative_cost(self.cost_model, hw, lowered, self.config.objective, self.dense)
+        if reference is not None:
+            return bridge.relative_cost(self.cost_model, self.hw, lowered, self.config.objective, reference)
+        return bridge.relative_cost(self.cost_model, hw or self.hw, lowered, self.config.objective, self.dense)
+
+    def reference_cost(self, params: Any) -> float:
+        """Cost of the dense network ``params`` (every weight kept) on the first
+        :data:`REFERENCE_IMAGES` training images, as the training step prices a network (relaxed
+        hardware, exact activation counts): pJ or cycles. Costs relative to it are fractions of the dense
+        network's actual cost, the unit of λ's cost term, of budgets and of the reports' ``exact_rel_dense``
+        (a dense reference with every activation nonzero would overstate it: 4-5x on LeNet-300-100, whose
+        input pixels are 19 % nonzero)."""
+        ones = jax.tree.map(jnp.ones_like, dict(params))
+        _, inputs = apply_with_layer_inputs(self.model, params, self.images[:REFERENCE_IMAGES])
+        lowered = bridge.lower_network(
+            self.specs, ones, inputs, act_temperature=self.config.act_temperature, ste=True, **self.lowering
+        )
+        return float(bridge.network_cost_value(self.cost_model, self.hw, lowered).objective(self.config.objective))
+
+    def check_reachable(self, budget: float, reference: float) -> None:
+        """A budget must lie above the cost at weight and activation density 0 relative to ``reference``."""
+        floor_net = bridge.floor_network(self.specs, **self.lowering)
+        floor = float(bridge.network_cost_value(self.cost_model, self.hw, floor_net).objective(self.config.objective))
+        floor = max(0.0, floor / reference)
+        if budget <= floor:
+            raise ValueError(
+                f"budget={budget:g} is unreachable for {self.config.model} on {self.config.hardware} "
+                f"{self.config.objective}; allowed: ({floor:.4g}, 1] (the floor {floor:.4g} is the cost at weight "
+                "and activation density 0 relative to the dense network on the training data)"
+            )
 
     # --- the step -----------------------------------------------------------------------------------
     def _make_step(
@@ -296,7 +335,7 @@ class Trainer:
                 gates = {}
             logits, inputs = apply_with_layer_inputs(self.model, weights, images[idx])
             task = cross_entropy(logits, labels[idx])
-            cost = self.cost_of(masks, inputs, gates) if with_cost else jnp.zeros(())
+            cost = self.cost_of(masks, inputs, gates, reference=state.reference) if with_cost else jnp.zeros(())
             return hwaware.lagrangian_loss(task, cost, state.lam, state.budget), (task, cost)
 
         def step(state: TrainState, images: Array, labels: Array, idx: Array) -> tuple[TrainState, StepMetrics]:
@@ -336,15 +375,17 @@ class Trainer:
         if lam is not None:
             check_non_negative("lambda", lam)
             lam0, b, eta = lam, 0.0, 0.0
-        else:
+        reference = self.reference_cost(params)
+        if lam is None:
             check_budget(c.model, c.hardware, c.objective, budget)
+            self.check_reachable(budget, reference)
             lam0, b, eta = c.lam_init, budget, c.dual_lr
         mask_params = hwaware.init_mask_params(params, self.mask_config)
         frozen = jax.tree.map(jnp.ones_like, dict(params))
         f32 = lambda v: jnp.asarray(v, jnp.float32)
         return TrainState(
             params, mask_params, self.tx_w.init(params), self.tx_m.init(mask_params),
-            f32(lam0), f32(b), f32(eta), jnp.zeros((), jnp.int32), frozen,
+            f32(lam0), f32(b), f32(eta), jnp.zeros((), jnp.int32), frozen, f32(reference),
         )  # fmt: skip
 
     def fixed_mask_state(self, params: Any, masks: Any) -> TrainState:

@@ -53,11 +53,26 @@ def test_interrupted_run_resumes_to_the_same_result(trainer, tmp_path):
 
 def test_budget_mode_moves_the_multiplier_the_right_way(trainer):
     params = init_params("lenet300", 0)
-    floor = cost_floor("lenet300", "eie", "energy")
-    tight, _ = trainer.train(params, budget=floor * 1.05, progress=False)
+    tight, _ = trainer.train(params, budget=0.01, progress=False)
     assert float(tight.lam) > 0.0  # over budget the whole run: λ grew
     loose, _ = trainer.train(params, budget=1.0, progress=False)
-    assert float(loose.lam) == 0.0  # under budget from the start: λ stays at 0
+    # at the dense network's own cost the multiplier only moves when a batch runs over it
+    assert float(loose.lam) < 0.1 * float(tight.lam)
+    # relative to the dense network on the data, the floor is higher than with every activation nonzero
+    floor = cost_floor("lenet300", "eie", "energy")
+    with pytest.raises(ValueError, match="relative to the dense network on the training data"):
+        trainer.init_state(params, budget=floor * 1.05)
+
+
+def test_relative_cost_is_one_for_the_dense_network_on_its_data(trainer, data):
+    params = init_params("lenet300", 0)
+    state = trainer.init_state(params, lam=0.0)
+    ones = jax.tree.map(jax.numpy.ones_like, params)
+    from models.lenet import apply_with_layer_inputs
+
+    _, inputs = apply_with_layer_inputs(trainer.model, params, trainer.images[:1024])
+    cost = trainer.cost_of(ones, inputs, {}, reference=state.reference)
+    assert float(cost) == pytest.approx(1.0, rel=1e-5)
 
 
 def test_penalty_makes_the_network_cheaper(trainer, data):
