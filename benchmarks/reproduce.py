@@ -22,6 +22,7 @@ REPRODUCTIONS: dict[str, str] = {
     "granularity_ladder": "granularity_ladder.py",
     "hwaware_lenet300": "hwaware_lenet300.py",
     "hwaware_lenet5": "hwaware_lenet5.py",
+    "hwaware_budget": "hwaware_budget.py",
 }
 
 

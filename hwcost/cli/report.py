@@ -54,7 +54,7 @@ def format_report(report: Mapping[str, Any]) -> str:
             f"{report['objective']} (magnitude {best['baseline_error_pct']:.2f}% at "
             f"{best['baseline_cost']:.4g} {unit} vs joint {best['joint_error_pct']:.2f}% at {best['joint_cost']:.4g})"
         )
-    else:
+    elif any(row["kind"] == "magnitude" for row in report["rows"]):
         lines.append("no joint point reaches the test error of any magnitude-pruning point")
     dc = report.get("dominance_vs_deep_compression")
     if dc and dc.get("ratio"):
