@@ -221,11 +221,14 @@ def masked_weights(
     masks: Mapping[str, Mapping[str, Array]],
     *,
     ttq: bool = False,
+    group_gates: Mapping[str, Mapping[str, Array]] | None = None,
 ) -> dict:
     """The weights the network runs with: ``params * masks``, or ternarized kept weights with ``ttq``.
 
-    With ``ttq`` each kernel becomes ``ternarize(w, w_p, w_n, t) * group gates`` where the element part of
-    the mask is the ternarization itself (:func:`compress.ttq.ternarize`, traced ``t``).
+    With ``ttq`` each kernel becomes ``ternarize(w, w_p, w_n, t)`` (:func:`compress.ttq.ternarize`, traced
+    ``t``: the ternarization is the element part of the mask) times the layer's group gates
+    ``group_gates[layer]`` (relaxed like the masks, so that the task loss reaches the gate scores too), or
+    times ``masks[layer]["kernel"]`` if ``group_gates`` is ``None`` (frozen exact masks).
     """
     out = {}
     for layer, leaves in params.items():
@@ -233,12 +236,14 @@ def masked_weights(
         kernel = leaves["kernel"] * masks[layer]["kernel"]
         if ttq and "threshold" in entry:
             w = leaves["kernel"]
-            gates = jnp.ones_like(w)
-            for g in GROUP_GRANULARITIES:
-                if g in entry:
-                    gates = gates * (entry[g] > 0).astype(w.dtype)
+            if group_gates is None:
+                keep = masks[layer]["kernel"]
+            else:
+                keep = jnp.ones_like(w)
+                for gate in group_gates.get(layer, {}).values():
+                    keep = keep * gate
             w_max = jax.lax.stop_gradient(jnp.max(jnp.abs(w)))
-            kernel = ttq_lib.ternarize(w / w_max, entry["w_p"], entry["w_n"], entry["threshold"]) * gates
+            kernel = ttq_lib.ternarize(w / w_max, entry["w_p"], entry["w_n"], entry["threshold"]) * keep
         out[layer] = {"kernel": kernel, "bias": leaves["bias"] * masks[layer]["bias"]}
     return out
 

@@ -31,6 +31,7 @@ import optax
 from tqdm.auto import tqdm
 
 from compress import bridge, hwaware
+from compress import ttq as ttq_lib
 from compress.checkpoint import load_checkpoint, save_checkpoint
 from compress.training import cross_entropy, epoch_order
 from hwcost.checks import check_choice, check_int_range, check_non_negative, check_positive
@@ -163,6 +164,31 @@ def check_budget(model_name: str, hardware: str, objective: str, budget: float) 
         )
 
 
+TTQ_THRESHOLD_LR_SCALE = 0.1
+"""With ``ttq`` the threshold is TTQ's ``t`` in max|w| units, about a tenth of the mean|w| units of the
+magnitude threshold on LeNet kernels: its rate is ``mask_lr`` times this, the same speed in weight terms."""
+
+
+def mask_optimizer(config: HwTrainConfig) -> optax.GradientTransformation:
+    """Adam for the mask parameters: ``mask_lr`` for thresholds and group scores; with ``ttq`` the scales
+    W_p/W_n at TTQ's own rate (:data:`compress.ttq.SCALE_LR`, network-weight units) and the threshold
+    ``t`` at ``mask_lr`` x :data:`TTQ_THRESHOLD_LR_SCALE` (a scale at ``mask_lr`` would jump by several
+    times its own size in one step: measured, the network fell to chance accuracy in the first epoch)."""
+    if not config.ttq:
+        return optax.adam(config.mask_lr)
+    rates = {
+        "gate": config.mask_lr,
+        "threshold": config.mask_lr * TTQ_THRESHOLD_LR_SCALE,
+        "w_p": ttq_lib.SCALE_LR,
+        "w_n": ttq_lib.SCALE_LR,
+    }
+
+    def labels(mask_params: Any) -> dict:
+        return {layer: {k: (k if k in rates else "gate") for k in entry} for layer, entry in mask_params.items()}
+
+    return optax.multi_transform({name: optax.adam(rate) for name, rate in rates.items()}, labels)
+
+
 class TrainState(NamedTuple):
     """Everything a step reads and changes: weights, mask parameters, optimizer states, the multiplier
     λ, the budget B and dual step η (η = 0: fixed λ, the penalised form), the step count, the frozen
@@ -236,7 +262,7 @@ class Trainer:
         total = (config.epochs + config.finetune_epochs) * self.steps_per_epoch
         schedule = optax.cosine_decay_schedule(config.lr, max(1, total), alpha=0.05)
         self.tx_w = optax.adam(schedule)
-        self.tx_m = optax.adam(config.mask_lr)
+        self.tx_m = mask_optimizer(config)
         self.images = jnp.asarray(data.train_images)
         self.labels = jnp.asarray(data.train_labels)
         self._steps = {phase: jax.jit(self._make_step(phase)) for phase in ("joint", "finetune")}
@@ -253,9 +279,14 @@ class Trainer:
         """``(masks, weights, group gates)`` at ``temperature`` (relaxed, or exact)."""
         ste = self.config.ste if ste is None else ste
         masks = hwaware.network_masks(params, mask_params, temperature, ste=ste, exact=exact, ttq=self.config.ttq)
-        weights = hwaware.masked_weights(params, mask_params, masks, ttq=self.config.ttq)
         gates = _group_gates(mask_params, temperature, ste=ste, exact=exact)
+        weights = hwaware.masked_weights(params, mask_params, masks, ttq=self.config.ttq, group_gates=gates)
         return masks, weights, gates
+
+    def frozen_weights(self, params: Any, mask_params: Any, masks: Any) -> dict:
+        """Weights under frozen exact ``masks``: ``params * masks``, or with ``ttq`` the ternarized latent
+        weights (current scales and threshold) times the masks."""
+        return hwaware.masked_weights(params, mask_params, masks, ttq=self.config.ttq)
 
     def cost_of(
         self,
@@ -331,7 +362,7 @@ class Trainer:
                 masks, weights, gates = self.masks_and_weights(params, mask_params, temperature)
             else:
                 masks = state.frozen
-                weights = jax.tree.map(lambda p, m: p * m, params, masks)
+                weights = self.frozen_weights(params, mask_params, masks)
                 gates = {}
             logits, inputs = apply_with_layer_inputs(self.model, weights, images[idx])
             task = cross_entropy(logits, labels[idx])
@@ -465,7 +496,7 @@ class Trainer:
     def final_weights(self, state: TrainState) -> tuple[dict, dict]:
         """``(hard masks, masked weights)`` of a trained state (exact 0/1 masks, biases masked)."""
         masks = state.frozen
-        weights = jax.tree.map(lambda p, m: p * m, state.params, masks)
+        weights = self.frozen_weights(state.params, state.mask_params, masks)
         return masks, weights
 
 

@@ -169,3 +169,13 @@ def test_cost_gradient_reaches_every_threshold(data, ttq):
     grads = jax.grad(cost)(state.mask_params)
     for layer in params:
         assert float(grads[layer]["threshold"]) < 0.0, layer
+
+
+def test_ttq_training_ends_with_ternary_kernels_and_keeps_learning(data):
+    trainer = Trainer(HwTrainConfig(epochs=2, finetune_epochs=1, batch_size=128, ttq=True, init_threshold=0.05), data)
+    state, hist = trainer.train(init_params("lenet300", 0), lam=0.1, progress=False)
+    assert hist[-1]["task"] < hist[0]["task"]  # the gates stay in the task loss's reach
+    _, weights = trainer.final_weights(state)
+    for layer, leaves in weights.items():
+        levels = np.unique(np.asarray(leaves["kernel"]))
+        assert len(levels) <= 3 and 0.0 in levels, layer  # {-W_n, 0, W_p}
