@@ -10,14 +10,11 @@ exact energy (real pruned weights, real test activations, batch 1) is within 5 %
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from hwcost.cli import main as hwcost_main
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hwaware_lenet300 import ARGS, ROOT, publish
+from hwaware_lenet300 import ARGS, run_sweep, sweep_arguments
 
 NAME = "hwaware_budget_lenet300"
 BUDGETS = (0.25, 0.40)
@@ -25,18 +22,10 @@ TOLERANCE = 0.05
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", default=str(ROOT / ".cache" / NAME))
-    parser.add_argument("--eval-images", default="100")
-    args = parser.parse_args()
-    work = Path(args.work)
-    work.parent.mkdir(parents=True, exist_ok=True)
-    budgets = [str(b) for b in BUDGETS]
-    argv = ["train", *ARGS, "--budget", *budgets, "--magnitude-densities", "--no-deep-compression"]
-    rc = hwcost_main([*argv, "--out", str(work), "--eval-images", args.eval_images])
-    if rc:
-        return rc
-    report = publish(work, NAME)
+    train_args = [*ARGS, "--budget", *map(str, BUDGETS), "--magnitude-densities", "--no-deep-compression"]
+    report = run_sweep(sweep_arguments(__doc__, NAME, 100).parse_args(), NAME, train_args)
+    if report is None:
+        return 1
     rows = {row["point"]: row for row in report["rows"]}
     ok = True
     for budget in BUDGETS:

@@ -36,17 +36,27 @@ def publish(work: Path, name: str) -> dict:
     return report
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", default=str(ROOT / ".cache" / NAME))
-    parser.add_argument("--eval-images", default="100")
-    args = parser.parse_args()
+def sweep_arguments(doc: str, name: str, eval_images: int) -> argparse.ArgumentParser:
+    """The command line every hardware-aware sweep benchmark shares: ``--work`` and ``--eval-images``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--work", default=str(ROOT / ".cache" / name), help="resumable work folder")
+    parser.add_argument("--eval-images", default=str(eval_images), help="test images run through archsim")
+    return parser
+
+
+def run_sweep(args: argparse.Namespace, name: str, train_args: list[str]) -> dict | None:
+    """``hwcost train`` with ``train_args`` into ``args.work``, then :func:`publish`; ``None`` if it failed."""
     work = Path(args.work)
     work.parent.mkdir(parents=True, exist_ok=True)
-    rc = hwcost_main(["train", *ARGS, "--out", str(work), "--eval-images", args.eval_images])
-    if rc:
-        return rc
-    report = publish(work, NAME)
+    if hwcost_main(["train", *train_args, "--out", str(work), "--eval-images", args.eval_images]):
+        return None
+    return publish(work, name)
+
+
+def main() -> int:
+    report = run_sweep(sweep_arguments(__doc__, NAME, 100).parse_args(), NAME, ARGS)
+    if report is None:
+        return 1
     best = report["best_ratio_vs_magnitude"]
     ok = best is not None and best["ratio"] >= CLAIM_RATIO
     print(f"claim (>= {CLAIM_RATIO}x lower archsim energy at equal or better error): {'holds' if ok else 'FAILS'}")

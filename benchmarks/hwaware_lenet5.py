@@ -15,14 +15,11 @@ retrain for the same 2 epochs). ``--full`` runs the default ``hwcost train`` swe
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from hwcost.cli import main as hwcost_main
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hwaware_lenet300 import ROOT, publish
+from hwaware_lenet300 import run_sweep, sweep_arguments
 
 NAME = "hwaware_lenet5"
 ARGS = ["--model", "lenet5", "--hardware", "eie", "--objective", "latency"]
@@ -30,18 +27,12 @@ SHORT_SCHEDULE = ["--epochs", "1", "--finetune-epochs", "1"]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", default=str(ROOT / ".cache" / NAME))
-    parser.add_argument("--eval-images", default="10")
+    parser = sweep_arguments(__doc__, NAME, 10)
     parser.add_argument("--full", action="store_true", help="3 + 3 epochs per point (about an hour on 2 cores)")
     args = parser.parse_args()
-    size = [] if args.full else SHORT_SCHEDULE
-    work = Path(args.work)
-    work.parent.mkdir(parents=True, exist_ok=True)
-    rc = hwcost_main(["train", *ARGS, *size, "--out", str(work), "--eval-images", args.eval_images])
-    if rc:
-        return rc
-    report = publish(work, NAME)
+    report = run_sweep(args, NAME, [*ARGS, *([] if args.full else SHORT_SCHEDULE)])
+    if report is None:
+        return 1
     best = report["best_ratio_vs_magnitude"]
     print("best latency ratio vs magnitude pruning at equal or better error:", best and round(best["ratio"], 3))
     return 0
