@@ -154,7 +154,12 @@ def cost_floor(model_name: str, hardware: str, objective: str) -> float:
 
 
 def check_budget(model_name: str, hardware: str, objective: str, budget: float) -> None:
-    """A budget must lie in (floor, 1]: above the cost at density ~0, at most the dense cost."""
+    """A budget must lie in (floor, 1]: above the cost at density ~0, at most the dense cost.
+
+    Data-free (usable before any training, e.g. by the command line): the floor here is relative to the
+    dense network with every activation nonzero, a lower bound of the floor relative to the dense network
+    on real data, which :meth:`Trainer.init_state` checks once the starting network is known.
+    """
     check_positive("budget", budget)
     floor = cost_floor(model_name, hardware, objective)
     if budget <= floor or budget > 1.0:
