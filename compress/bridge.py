@@ -290,8 +290,7 @@ def lower_network(
             )  # fmt: skip
             repeats.append(1.0)
             continue
-        width = in_features[i] if effective_shape else fan_in[i]
-        layers.append(FcLayer(width, fan_out[i], density[i], activation[i], name=spec.name))
+        layers.append(FcLayer(in_features[i], fan_out[i], density[i], activation[i], name=spec.name))
         repeats.append(1.0 if spec.kind == "fc" else float(spec.out_hw[0] * spec.out_hw[1]))
     return LoweredNetwork(tuple(layers), tuple(repeats))
 

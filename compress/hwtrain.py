@@ -147,10 +147,15 @@ def cost_floor(model_name: str, hardware: str, objective: str) -> float:
     cm = cost_model(hardware)
     hw = cm.hard(cm.default_hardware)
     lowering = lowering_for(hardware)
-    floor = bridge.floor_network(specs, **lowering)
-    dense = bridge.dense_network(specs, **lowering)
-    # Clamped at 0: the EIE model's latency at zero density comes out at about -1e-7 of dense (rounding).
-    return max(0.0, float(bridge.relative_cost(cm, hw, floor, objective, dense)))
+    dense = bridge.network_cost_value(cm, hw, bridge.dense_network(specs, **lowering)).objective(objective)
+    return floor_value(specs, cm, hw, lowering, objective) / float(dense)
+
+
+def floor_value(specs: Any, model: Any, hw: Any, lowering: Mapping[str, str], objective: str) -> float:
+    """Cost (pJ or cycles) of ``specs`` at weight and activation density 0 on ``hw``, clamped at 0 (the EIE
+    model's latency there comes out at about -1e-7 of dense, rounding)."""
+    floor = bridge.network_cost_value(model, hw, bridge.floor_network(specs, **lowering)).objective(objective)
+    return max(0.0, float(floor))
 
 
 def check_budget(model_name: str, hardware: str, objective: str, budget: float) -> None:
@@ -319,7 +324,8 @@ class Trainer:
         )  # fmt: skip
         if reference is not None:
             return bridge.relative_cost(self.cost_model, self.hw, lowered, self.config.objective, reference)
-        return bridge.relative_cost(self.cost_model, hw or self.hw, lowered, self.config.objective, self.dense)
+        hw = self.hw if hw is None else hw
+        return bridge.relative_cost(self.cost_model, hw, lowered, self.config.objective, self.dense)
 
     def reference_cost(self, params: Any) -> float:
         """Cost of the dense network ``params`` (every weight kept) on the first
@@ -337,9 +343,7 @@ class Trainer:
 
     def check_reachable(self, budget: float, reference: float) -> None:
         """A budget must lie above the cost at weight and activation density 0 relative to ``reference``."""
-        floor_net = bridge.floor_network(self.specs, **self.lowering)
-        floor = float(bridge.network_cost_value(self.cost_model, self.hw, floor_net).objective(self.config.objective))
-        floor = max(0.0, floor / reference)
+        floor = floor_value(self.specs, self.cost_model, self.hw, self.lowering, self.config.objective) / reference
         if budget <= floor:
             raise ValueError(
                 f"budget={budget:g} is unreachable for {self.config.model} on {self.config.hardware} "
@@ -408,11 +412,11 @@ class Trainer:
             lam, budget = c.lam, c.budget
         if (lam is None) == (budget is None):
             raise ValueError("give exactly one of lambda (penalty) and budget (constraint)")
+        reference = self.reference_cost(params)
         if lam is not None:
             check_non_negative("lambda", lam)
             lam0, b, eta = lam, 0.0, 0.0
-        reference = self.reference_cost(params)
-        if lam is None:
+        else:
             check_budget(c.model, c.hardware, c.objective, budget)
             self.check_reachable(budget, reference)
             lam0, b, eta = c.lam_init, budget, c.dual_lr

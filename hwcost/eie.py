@@ -549,16 +549,13 @@ def _no_stall_groups(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array]:
     """Rows and PE counts of the two groups of the no-stall form, stacked on a leading axis of 2:
     ``[busiest rows, floor rows]`` and ``[PEs with the busiest rows, N]`` (relaxed or exact)."""
     n = _float(hw.num_pes)
-    r = _float(layer.out_features) / n
+    r, top, n_hi = _rows(hw, layer)
     lo = jnp.floor(r)
     if hw.smoothing.hard:
-        n_hi = _float(layer.out_features) - n * lo
-        top = jnp.ceil(r)
         n_top = jnp.where(n_hi > 0, n_hi, n)
     else:
         frac = r - lo
-        step = soft_step(frac - 0.5 / n, hw.smoothing.temperature / n)
-        _, top, _ = _rows(hw, layer)
+        step = soft_step(frac - 0.5 / n, hw.smoothing.temperature / n)  # the step of _rows' staircase
         n_top = n * (1.0 - step) + n * frac * step
         lo = r + jax.lax.stop_gradient(lo - r)
     # both groups in one evaluation: half the operations of two (and the busiest group's moments are
