@@ -52,7 +52,7 @@ def point_cost(in_f, out_f, wd, ad, pes):
     """Latency (cycles) and total energy (pJ) of one design point."""
     hw = eie.EieHardware(**{**vars(eie.EIE_64PE_45NM), "num_pes": pes})
     layer = FcLayer(in_f, out_f, wd, ad)
-    energy = eie.energy_pj(hw, layer)
+    energy = eie.COST_MODEL.energy_pj(hw, layer)
     return eie.latency_cycles(hw, layer), sum(energy.values())
 
 

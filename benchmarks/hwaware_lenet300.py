@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
+from compress.checkpoint import write_atomically
 from hwcost.cli import main as hwcost_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +31,8 @@ def publish(work: Path, name: str) -> dict:
     report = json.loads((work / "report.json").read_text())
     for point in report["points"].values():
         point.pop("history", None)
-    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1) + "\n")
-    shutil.copyfile(work / "pareto.png", RESULTS / f"{name}.png")
+    write_atomically(RESULTS / f"{name}.json", json.dumps(report, indent=1) + "\n")
+    write_atomically(RESULTS / f"{name}.png", (work / "pareto.png").read_bytes())
     return report
 
 

@@ -13,6 +13,8 @@ HERE = Path(__file__).resolve().parent
 
 REPRODUCTIONS: dict[str, str] = {
     # name: script (relative to benchmarks/), in the order they run.
+    "fit_eie": "fit_eie.py",
+    "eie_validation": "eie_validation.py",
     "eie_sweep": "eie_sweep.py",
     "train_overhead": "train_overhead.py",
     "deep_compression_lenet300": "deep_compression_lenet300.py",

@@ -22,8 +22,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from compress.hwtrain import HwTrainConfig, Trainer
-from models.datasets import Dataset, load_mnist
+from compress import hwtrain
+from compress.hwtrain import HwTrainConfig, Penalty
+from models.datasets import load_mnist, subset
 from models.lenet import init_params
 
 
@@ -44,18 +45,22 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "train_overhead.txt"))
     args = parser.parse_args()
 
-    data = load_mnist()
-    data = Dataset(data.train_images[:12800], data.train_labels[:12800], data.test_images, data.test_labels)
-    trainer = Trainer(HwTrainConfig(model="lenet300", hardware="eie", objective="energy", lam=0.5), data)
-    state = trainer.init_state(init_params("lenet300", 0))
+    data = subset(load_mnist(), 12800, 10000)
+    config = HwTrainConfig(model="lenet300", hardware="eie", objective="energy")
+    steps_per_epoch = len(data.train_labels) // config.batch_size
+    trainings = {wc: hwtrain.hwaware_training(config, steps_per_epoch, cost_term=wc) for wc in (False, True)}
+    images, labels = jnp.asarray(data.train_images), jnp.asarray(data.train_labels)
+    params = init_params("lenet300", 0)
+    reference = hwtrain.reference_cost(trainings[True].setup, params, images[: hwtrain.REFERENCE_IMAGES])
+    state = trainings[True].init(params, reference, Penalty(0.5))
     idx = jnp.arange(128)
-    steps = {wc: jax.jit(trainer._make_step("joint", with_cost=wc)) for wc in (False, True)}
+    steps = {wc: jax.jit(training.joint_step) for wc, training in trainings.items()}
     for step in steps.values():  # compile and warm up
-        jax.block_until_ready(step(state, trainer.images, trainer.labels, idx))
+        jax.block_until_ready(step(state, images, labels, idx))
     times: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(args.rounds):
         for wc, step in steps.items():
-            times[wc].append(time_steps(step, state, trainer.images, trainer.labels, idx, args.steps))
+            times[wc].append(time_steps(step, state, images, labels, idx, args.steps))
     t_without, t_with = min(times[False]), min(times[True])
     m_without, m_with = float(np.median(times[False])), float(np.median(times[True]))
     share = (t_with - t_without) / t_with

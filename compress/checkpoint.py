@@ -15,14 +15,8 @@ _MAGIC = b"HWCKPT1\n"
 
 def save_checkpoint(path: str | Path, tree: Any, metadata: dict[str, Any] | None = None) -> Path:
     """Write ``tree`` (any pytree of arrays) and ``metadata`` (JSON-able) to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = json.dumps(metadata or {}).encode()
-    payload = _MAGIC + len(header).to_bytes(8, "little") + header + serialization.to_bytes(tree)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, _MAGIC + len(header).to_bytes(8, "little") + header + serialization.to_bytes(tree))
 
 
 def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]:
@@ -42,3 +36,14 @@ def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"checkpoint={path} is corrupt or does not match the model: {err}") from None
     return tree, metadata
+
+
+def write_atomically(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename: a reader (or a rerun after a
+    kill) sees the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+    return path

@@ -1,45 +1,33 @@
 """Differentiable compression decisions for hardware-aware training: relaxed masks and cost terms.
 
-Every prunable layer ``l`` carries *mask parameters* (a pytree beside the network params):
+Every prunable layer carries its decisions (:class:`LayerDecisions`, a pytree beside the network params):
 
-* ``threshold``: a scalar magnitude threshold τ_l (units of the layer's mean |w|, held constant under
-  the gradient). The element mask is ``1[|w| / mean|w| > τ_l]``, relaxed as
-  ``sigmoid((|w| / mean|w| - τ_l) / T)``. This is the threshold of Trained Ternary Quantization
-  (Zhu et al., ICLR'17, Δ = t·max|w|) made trainable: its gradient comes from the task loss (through
-  the kept weights) and from the cost model (through the weight density). With ``ttq=True`` the same
-  threshold is TTQ's traced factor ``t`` and the kept weights are ternarized (:mod:`compress.ttq`).
-* one score per *group* for each granularity listed for the layer (``vector``, ``kernel``, ``filter``,
-  ``channel`` as in :mod:`compress.masks`; for a fully connected kernel ``(in, out)`` ``filter`` is an
-  output neuron and ``channel`` an input neuron). A group's gate is ``1[s > 0]``, relaxed as
-  ``sigmoid(s / T)``. A pruned output neuron (``filter``) also masks its bias, so its activation is
-  exactly zero downstream (the next layer never broadcasts it).
+* ``threshold``: a magnitude threshold τ (units of the layer's mean |w|, held constant under the
+  gradient). The element mask is ``1[|w| / mean|w| > τ]``, relaxed as ``sigmoid((|w| / mean|w| - τ) / T)``.
+  This is the threshold of Trained Ternary Quantization (Zhu et al., ICLR'17, Δ = t·max|w|) made
+  trainable: its gradient comes from the task loss (through the kept weights) and from the cost model
+  (through the weight density). With ``ttq`` the threshold is TTQ's factor ``t`` (max|w| units) and the
+  kept weights are ternarized with the learned scales ``W_p``, ``W_n`` (:mod:`compress.ttq`).
+* ``gates``: one score per *group* for each granularity chosen for the layer (``vector``, ``kernel``,
+  ``filter``, ``channel`` as in :mod:`compress.masks`; for a fully connected kernel ``(in, out)``
+  ``filter`` is an output neuron and ``channel`` an input neuron). A group's gate is ``1[s > 0]``,
+  relaxed as ``sigmoid(s / T)``. A pruned output neuron (``filter``) also masks its bias, so its
+  activation is exactly zero downstream (the next layer never broadcasts it).
 
-The layer mask is the product of the element mask and its group gates. Two relaxations are offered:
+The layer mask is the product of the element mask and its group gates, in one of three modes
+(:data:`MaskMode`): ``"soft"`` (the relaxation in the forward pass; ``T`` is annealed so that it
+converges to the hard mask), ``"ste"`` (the exact mask forward, the relaxation's gradient backward:
+the network trained is the network deployed) and ``"exact"`` (the hard mask, no gradient).
 
-* ``ste=True``: the forward pass uses the exact hard mask, the backward pass the gradient of the soft
-  one (straight-through estimator). The network trained is the network deployed, and the cost term's
-  value equals the hard model's at the current masks.
-* ``ste=False``: the soft mask is used in the forward pass too; the temperature ``T`` is annealed
-  geometrically so that the soft mask converges to the hard one (``T -> 0``); the hard masks are then
-  frozen for the finetune phase (:mod:`compress.hwtrain`).
-
-Measured on LeNet-300-100 / MNIST / EIE energy at λ = 1 (3 joint + 3 finetune epochs, archsim on 100
-test images): straight-through 2.06 % test error at 0.338 of the dense energy, soft forward 1.67 % at
-0.343. Weights near the threshold keep a fractional, trainable presence while T is large instead of
-flipping in and out, so the soft forward is the trainer's default (``HwTrainConfig.ste=False``); both
-are available. The activation indicators of :mod:`compress.bridge` are straight-through in both
-(:meth:`compress.hwtrain.Trainer.cost_of`): activations are not a decision but a count the cost model
-needs exactly.
-
-Cost terms (:func:`penalty_loss`, :func:`lagrangian_loss`, :func:`dual_ascent`): the penalised form
-``task + λ·cost`` and the constrained form ``cost <= B`` through a Lagrange multiplier updated by
-projected dual ascent ``λ <- max(0, λ + η (cost - B))``.
+Cost terms (:func:`lagrangian_loss`, :func:`dual_ascent`): ``task + λ (cost - B)``, the penalised form
+``task + λ cost`` at ``B = 0`` with λ fixed, and the constrained form ``cost <= B`` with λ a Lagrange
+multiplier updated by projected dual ascent ``λ <- max(0, λ + η (cost - B))``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -50,37 +38,52 @@ from hwcost.checks import check_choice, check_non_negative, check_positive
 
 Array = jax.Array
 GROUP_GRANULARITIES: tuple[str, ...] = tuple(g for g in GRANULARITIES if g != "element")
+MaskMode = Literal["soft", "ste", "exact"]
+MASK_MODES: tuple[MaskMode, ...] = ("soft", "ste", "exact")
 
 
 class MaskConfig(NamedTuple):
     """Static description of the relaxed masks of one network.
 
     Attributes:
-        groups: ``{layer: (granularity, ...)}`` group gates per layer (possibly empty); layers absent
-            from the mapping get no group gates.
+        groups: ``{layer: (granularity, ...)}`` group gates per layer; layers absent get none.
         element: learn a per-layer magnitude threshold (element-level pruning) on every layer.
-        ste: hard masks in the forward pass with straight-through gradients (see module docstring;
-            the trainer's default is the soft forward).
-        ttq: ternarize kept weights with :func:`compress.ttq.ternarize` (threshold = TTQ's factor t).
+        mode: ``"soft"`` or ``"ste"`` during training (:data:`MaskMode`).
+        ttq: ternarize kept weights (the threshold is TTQ's factor ``t``).
         init_score: initial group score (logit units, > 0 keeps the group).
         init_threshold: initial element threshold τ (units of mean|w|, or of max|w| with ``ttq``).
     """
 
     groups: Mapping[str, tuple[str, ...]]
     element: bool = True
-    ste: bool = True
+    mode: MaskMode = "soft"
     ttq: bool = False
     init_score: float = 1.0
     init_threshold: float = 0.0
 
 
+class LayerDecisions(NamedTuple):
+    """The trainable compression decisions of one layer.
+
+    Attributes:
+        threshold: element threshold τ, scalar, or ``None`` (no element pruning).
+        gates: ``{granularity: scores}``, each shaped like the kernel with the in-group axes set to 1.
+        scales: TTQ's ``{"w_p": (), "w_n": ()}`` (network-weight units) with ``ttq``, else ``None``.
+    """
+
+    threshold: Array | None
+    gates: dict[str, Array]
+    scales: dict[str, Array] | None = None
+
+
 def check_config(config: MaskConfig, layer_names: Sequence[str]) -> None:
-    """Raise ``ValueError`` naming the field for an unknown layer or granularity (call outside jit)."""
+    """Raise ``ValueError`` naming the field for an unknown layer, granularity or mode (call outside jit)."""
     for layer, grans in config.groups.items():
         if layer not in layer_names:
             raise ValueError(f"groups has layer={layer!r}; allowed: {', '.join(layer_names)}")
         for g in grans:
             check_choice(f"groups[{layer!r}]", g, GROUP_GRANULARITIES)
+    check_choice("mode", config.mode, MASK_MODES)
     check_non_negative("init_threshold", config.init_threshold)
 
 
@@ -90,39 +93,30 @@ def gate_shape(kernel_shape: tuple[int, ...], granularity: str) -> tuple[int, ..
     return tuple(1 if i in axes else d for i, d in enumerate(kernel_shape))
 
 
-def init_mask_params(params: Mapping[str, Mapping[str, Array]], config: MaskConfig) -> dict:
-    """Mask parameters ``{layer: {"threshold": (), "<granularity>": gate scores}}``; all groups kept.
-
-    Also holds ``{"scales": {layer: {"w_p", "w_n"}}}`` per layer when ``config.ttq`` (TTQ scales).
-    """
+def init_decisions(params: Mapping[str, Mapping[str, Array]], config: MaskConfig) -> dict[str, LayerDecisions]:
+    """Initial decisions per layer: every group kept, thresholds at ``init_threshold``; with ``ttq`` the
+    scales of :func:`compress.ttq.init_ttq` (mean magnitude on each side of the threshold)."""
     check_config(config, list(params))
-    out: dict[str, Any] = {}
+    scales = ttq_lib.init_ttq(params, list(params), t=config.init_threshold)["scales"] if config.ttq else {}
+    out = {}
     for layer, leaves in params.items():
         shape = tuple(leaves["kernel"].shape)
-        entry: dict[str, Array] = {}
-        if config.element:
-            entry["threshold"] = jnp.asarray(config.init_threshold, jnp.float32)
-        for g in config.groups.get(layer, ()):
-            entry[g] = jnp.full(gate_shape(shape, g), config.init_score, jnp.float32)
-        if config.ttq:
-            w = jnp.abs(leaves["kernel"])
-            kept = w > config.init_threshold * jnp.max(w)
-            mean = jnp.sum(jnp.where(kept, w, 0.0)) / jnp.maximum(jnp.sum(kept), 1)
-            entry["w_p"] = mean.astype(jnp.float32)
-            entry["w_n"] = mean.astype(jnp.float32)
-        out[layer] = entry
+        out[layer] = LayerDecisions(
+            threshold=jnp.asarray(config.init_threshold, jnp.float32) if config.element else None,
+            gates={
+                g: jnp.full(gate_shape(shape, g), config.init_score, jnp.float32) for g in config.groups.get(layer, ())
+            },
+            scales={k: jnp.asarray(v, jnp.float32) for k, v in scales[layer].items()} if config.ttq else None,
+        )
     return out
 
 
-def _straight_through(hard: Array, soft: Array) -> Array:
-    """Value of ``hard``, gradient of ``soft``."""
-    return soft + jax.lax.stop_gradient(hard - soft)
-
-
-def _relax(hard: Array, soft: Array, *, ste: bool, exact: bool) -> Array:
-    if exact:
+def _relax(hard: Array, soft: Array, mode: MaskMode) -> Array:
+    if mode == "exact":
         return hard
-    return _straight_through(hard, soft) if ste else soft
+    if mode == "ste":
+        return soft + jax.lax.stop_gradient(hard - soft)
+    return soft
 
 
 def element_mask(kernel: Array, threshold: Array, temperature: Array, *, ttq: bool = False) -> tuple[Array, Array]:
@@ -149,113 +143,102 @@ def group_gate(scores: Array, temperature: Array) -> tuple[Array, Array]:
 
 
 class LayerMasks(NamedTuple):
-    """Relaxed masks of one layer: kernel mask (kernel's shape), bias mask (bias's shape), gates."""
+    """Masks of one layer.
+
+    Attributes:
+        kernel: the full mask, the kernel's shape (element mask times group gates).
+        bias: the bias mask, the bias's shape (the ``filter`` gates).
+        gates: ``{granularity: gate}`` of the layer's group gates (relaxed like the masks).
+        groups: the product of the group gates, broadcastable to the kernel (what multiplies the
+            ternarized kernel with ``ttq``).
+    """
 
     kernel: Array
     bias: Array
     gates: dict[str, Array]
+    groups: Array
+
+    @classmethod
+    def frozen(cls, kernel: Array, bias: Array) -> LayerMasks:
+        """Fixed exact masks (the finetune phase): every decision is in the kernel mask itself."""
+        return cls(kernel, bias, {}, kernel)
 
 
-def layer_masks(
-    kernel: Array,
-    bias: Array,
-    entry: Mapping[str, Array],
-    temperature: Array,
-    *,
-    ste: bool = True,
-    exact: bool = False,
-    ttq: bool = False,
-) -> LayerMasks:
-    """Masks of one layer from its mask parameters ``entry`` (see :func:`init_mask_params`).
+def layer_masks(kernel: Array, bias: Array, decisions: LayerDecisions, temperature: Array, mode: MaskMode,
+                *, ttq: bool = False) -> LayerMasks:  # fmt: skip
+    """Masks of one layer from its decisions at temperature ``T`` (scalar, may be traced) in ``mode``.
 
     Args:
         kernel: (in, out) or (kh, kw, c, k) weights.
         bias: (out,) or (k,) biases.
-        entry: the layer's mask parameters.
-        temperature: relaxation temperature T > 0 (scalar, may be traced).
-        ste: straight-through hard forward (else soft forward).
-        exact: return the exact hard masks (no gradient to the mask parameters).
+        decisions: the layer's :class:`LayerDecisions`.
+        temperature: relaxation temperature T > 0.
+        mode: :data:`MaskMode`.
         ttq: thresholds are TTQ factors (relative to max|w|).
     """
-    mask = jnp.ones_like(kernel)
+    groups = jnp.ones((1,) * kernel.ndim, kernel.dtype)
     bias_mask = jnp.ones_like(bias)
     gates: dict[str, Array] = {}
-    if "threshold" in entry:
-        hard, soft = element_mask(kernel, entry["threshold"], temperature, ttq=ttq)
-        mask = mask * _relax(hard, soft, ste=ste, exact=exact)
     for g in GROUP_GRANULARITIES:
-        if g not in entry:
-            continue
-        hard, soft = group_gate(entry[g], temperature)
-        gate = _relax(hard, soft, ste=ste, exact=exact)
-        gates[g] = gate
-        mask = mask * gate
-        if g == "filter":
-            bias_mask = bias_mask * gate.reshape(bias.shape)
-    return LayerMasks(mask, bias_mask, gates)
+        if g in decisions.gates:
+            gate = _relax(*group_gate(decisions.gates[g], temperature), mode)
+            gates[g] = gate
+            groups = groups * gate
+            if g == "filter":
+                bias_mask = bias_mask * gate.reshape(bias.shape)
+    mask = jnp.broadcast_to(groups, kernel.shape)
+    if decisions.threshold is not None:
+        mask = mask * _relax(*element_mask(kernel, decisions.threshold, temperature, ttq=ttq), mode)
+    return LayerMasks(mask, bias_mask, gates, groups)
 
 
 def network_masks(
     params: Mapping[str, Mapping[str, Array]],
-    mask_params: Mapping[str, Mapping[str, Array]],
+    decisions: Mapping[str, LayerDecisions],
     temperature: Array | float,
+    mode: MaskMode,
     *,
-    ste: bool = True,
-    exact: bool = False,
     ttq: bool = False,
-) -> dict:
-    """Masks shaped like ``params`` (``{layer: {"kernel", "bias"}}``), relaxed or exact (``exact=True``)."""
+) -> dict[str, LayerMasks]:
+    """:class:`LayerMasks` of every layer (layers without decisions are kept whole)."""
     temperature = jnp.asarray(temperature, jnp.float32)
-    out = {}
-    for layer, leaves in params.items():
-        lm = layer_masks(
-            leaves["kernel"], leaves["bias"], mask_params.get(layer, {}), temperature, ste=ste, exact=exact, ttq=ttq
-        )
-        out[layer] = {"kernel": lm.kernel, "bias": lm.bias}
-    return out
+    none = LayerDecisions(None, {})
+    return {
+        layer: layer_masks(leaves["kernel"], leaves["bias"], decisions.get(layer, none), temperature, mode, ttq=ttq)
+        for layer, leaves in params.items()
+    }
+
+
+def kernel_and_bias_masks(masks: Mapping[str, LayerMasks]) -> dict[str, dict[str, Array]]:
+    """``{layer: {"kernel", "bias"}}`` masks shaped like the params (the layout of :mod:`compress.pruning`)."""
+    return {layer: {"kernel": m.kernel, "bias": m.bias} for layer, m in masks.items()}
 
 
 def masked_weights(
     params: Mapping[str, Mapping[str, Array]],
-    mask_params: Mapping[str, Mapping[str, Array]],
-    masks: Mapping[str, Mapping[str, Array]],
+    decisions: Mapping[str, LayerDecisions],
+    masks: Mapping[str, LayerMasks],
     *,
     ttq: bool = False,
-    group_gates: Mapping[str, Mapping[str, Array]] | None = None,
 ) -> dict:
-    """The weights the network runs with: ``params * masks``, or ternarized kept weights with ``ttq``.
-
-    With ``ttq`` each kernel becomes ``ternarize(w, w_p, w_n, t)`` (:func:`compress.ttq.ternarize`, traced
-    ``t``: the ternarization is the element part of the mask) times the layer's group gates
-    ``group_gates[layer]`` (relaxed like the masks, so that the task loss reaches the gate scores too), or
-    times ``masks[layer]["kernel"]`` if ``group_gates`` is ``None`` (frozen exact masks).
-    """
+    """The weights the network runs with: ``params * masks``; with ``ttq`` the ternarized kernels
+    ``ternarize(w / max|w|, W_p, W_n, t)`` (:func:`compress.ttq.ternarize`, traced ``t``: the
+    ternarization is the element part of the mask) times the product of the layer's group gates."""
     out = {}
     for layer, leaves in params.items():
-        entry = mask_params.get(layer, {})
-        kernel = leaves["kernel"] * masks[layer]["kernel"]
-        if ttq and "threshold" in entry:
+        m = masks[layer]
+        kernel = leaves["kernel"] * m.kernel
+        d = decisions.get(layer)
+        if ttq and d is not None and d.threshold is not None:
             w = leaves["kernel"]
-            if group_gates is None:
-                keep = masks[layer]["kernel"]
-            else:
-                keep = jnp.ones_like(w)
-                for gate in group_gates.get(layer, {}).values():
-                    keep = keep * gate
-            w_max = jax.lax.stop_gradient(jnp.max(jnp.abs(w)))
-            kernel = ttq_lib.ternarize(w / w_max, entry["w_p"], entry["w_n"], entry["threshold"]) * keep
-        out[layer] = {"kernel": kernel, "bias": leaves["bias"] * masks[layer]["bias"]}
+            w_max = jax.lax.stop_gradient(jnp.max(jnp.abs(w))) + 1e-12
+            kernel = ttq_lib.ternarize(w / w_max, d.scales["w_p"], d.scales["w_n"], d.threshold) * m.groups
+        out[layer] = {"kernel": kernel, "bias": leaves["bias"] * m.bias}
     return out
 
 
 def temperature_at(step: Array | int, total_steps: int, start: float, end: float) -> Array:
-    """Geometric annealing from ``start`` (step 0) to ``end`` (step ``total_steps``), then constant.
-
-    Args:
-        step: optimizer step (may be traced).
-        total_steps: annealing length in steps (>= 1).
-        start, end: temperatures > 0 (units of the relaxed quantity).
-    """
+    """Geometric annealing from ``start`` (step 0) to ``end`` (step ``total_steps``), then constant."""
     frac = jnp.clip(jnp.asarray(step, jnp.float32) / max(1, int(total_steps)), 0.0, 1.0)
     return jnp.asarray(start, jnp.float32) * (end / start) ** frac
 
@@ -266,40 +249,36 @@ def check_temperatures(start: float, end: float) -> None:
     check_positive("temperature_end", end)
 
 
+def project_thresholds(decisions: Mapping[str, LayerDecisions]) -> dict[str, LayerDecisions]:
+    """Element thresholds kept >= 0: below 0 every weight is kept and the relaxed gradient, which lives near
+    the threshold, vanishes, so a threshold pushed negative early (by an undertrained task loss) would never
+    come back."""
+    return {
+        layer: d._replace(threshold=None if d.threshold is None else jnp.maximum(d.threshold, 0.0))
+        for layer, d in decisions.items()
+    }
+
+
 # --- cost terms ------------------------------------------------------------------------------------
-def penalty_loss(task: Array, cost: Array, lam: Array | float) -> Array:
-    """``task + λ·cost`` (penalised form); ``cost`` dimensionless (relative to dense), λ >= 0."""
-    return task + lam * cost
-
-
 def lagrangian_loss(task: Array, cost: Array, lam: Array, budget: Array | float) -> Array:
-    """``task + λ·(cost - B)`` (constrained form, λ the Lagrange multiplier, held constant here)."""
+    """``task + λ·(cost - B)`` (λ held constant here); ``B = 0`` and a fixed λ give the penalised form."""
     return task + jax.lax.stop_gradient(lam) * (cost - budget)
 
 
 def dual_ascent(lam: Array, cost: Array, budget: Array | float, lr: Array | float) -> Array:
-    """Projected dual ascent on the multiplier: ``max(0, λ + η (cost - B))``.
-
-    Over budget (cost > B) the multiplier grows, under budget it shrinks towards 0.
-    """
+    """Projected dual ascent on the multiplier: ``max(0, λ + η (cost - B))``; over budget λ grows."""
     return jnp.maximum(0.0, lam + lr * (jax.lax.stop_gradient(cost) - budget))
 
 
-def hard_densities(masks: Mapping[str, Mapping[str, Array]]) -> dict[str, float]:
-    """Kernel density (fraction of nonzero mask entries) per layer, Python floats."""
-    return {layer: float(jnp.mean(m["kernel"] != 0)) for layer, m in masks.items()}
-
-
-def group_summary(mask_params: Mapping[str, Mapping[str, Array]]) -> dict[str, dict[str, Any]]:
+def group_summary(decisions: Mapping[str, LayerDecisions]) -> dict[str, dict[str, Any]]:
     """Per layer: learned threshold and, per granularity, groups kept / total (for reports)."""
     out: dict[str, dict[str, Any]] = {}
-    for layer, entry in mask_params.items():
+    for layer, d in decisions.items():
         row: dict[str, Any] = {}
-        if "threshold" in entry:
-            row["threshold"] = float(entry["threshold"])
-        for g in GROUP_GRANULARITIES:
-            if g in entry:
-                row[f"{g}_kept"] = int(jnp.sum(entry[g] > 0))
-                row[f"{g}_total"] = int(entry[g].size)
+        if d.threshold is not None:
+            row["threshold"] = float(d.threshold)
+        for g, scores in d.gates.items():
+            row[f"{g}_kept"] = int(jnp.sum(scores > 0))
+            row[f"{g}_total"] = int(scores.size)
         out[layer] = row
     return out

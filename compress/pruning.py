@@ -31,13 +31,16 @@ def _masked_updates(updates: Any, masks: Any, params: Any) -> Any:
     return jax.tree.map(lambda u, m, p: jnp.where(m > 0, u, -p), updates, masks, params)
 
 
-def fixed_masks(masks: Mapping) -> optax.GradientTransformation:
-    """Keep the given masks: pruned weights receive updates that put (and keep) them at zero."""
-    masks = dict(masks)
+def fixed_masks(masks: Mapping | None = None) -> optax.GradientTransformation:
+    """Keep the given masks: pruned weights receive updates that put (and keep) them at zero.
+
+    ``masks=None`` keeps every weight until masks are set in the state (:func:`replace_masks`): a
+    trainer that learns its masks first and freezes them later.
+    """
+    masks = None if masks is None else dict(masks)
 
     def init(params: Any) -> PruningState:
-        del params
-        return PruningState(masks, jnp.zeros((), jnp.int32))
+        return PruningState(ones_like_masks(params) if masks is None else masks, jnp.zeros((), jnp.int32))
 
     def update(updates: Any, state: PruningState, params: Any = None) -> tuple[Any, PruningState]:
         if params is None:
@@ -96,3 +99,17 @@ def pruning_masks(opt_state: Any) -> Any:
             if found is not None:
                 return found
     return None
+
+
+def replace_masks(opt_state: Any, masks: Any) -> Any:
+    """``opt_state`` with the masks of its (first) pruning transformation replaced by ``masks`` (e.g. to
+    freeze the masks a hardware-aware trainer learned); ``ValueError`` if it holds none."""
+    if isinstance(opt_state, PruningState):
+        return opt_state._replace(masks=masks)
+    if isinstance(opt_state, tuple | list):
+        for i, inner in enumerate(opt_state):
+            if pruning_masks(inner) is not None:
+                replaced = replace_masks(inner, masks)
+                items = [*opt_state[:i], replaced, *opt_state[i + 1 :]]
+                return type(opt_state)(*items) if hasattr(opt_state, "_fields") else type(opt_state)(items)
+    raise ValueError("the optimizer state holds no pruning transformation (chain fixed_masks into it)")

@@ -1,11 +1,9 @@
 """Supervised training and evaluation of the MNIST models, shared by every compression pipeline.
 
-One jit-compiled step (the whole dataset lives on the device; a step gathers its batch by index).
 A ``transform`` maps the trainable parameters to the weights the network runs with — identity for
 plain training, masking for pruning, a codebook lookup for weight sharing (whose gradient is then
-exactly the paper's per-cluster gradient sum), ternarization for TTQ. Long runs show a progress bar,
-checkpoint every epoch and resume deterministically: the batch order of epoch e depends only on
-``(seed, e)``.
+exactly the paper's per-cluster gradient sum), ternarization for TTQ. The epochs run in the shared loop
+of :mod:`compress.loop` (progress bar, checkpoint every epoch, deterministic resume).
 """
 
 from __future__ import annotations
@@ -19,9 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
 
-from compress.checkpoint import load_checkpoint, save_checkpoint
+from compress.loop import Phase, Step, run_phases
 from hwcost.checks import check_int_range
 from models.datasets import Dataset
 
@@ -41,14 +38,39 @@ class TrainResult(NamedTuple):
     epoch_losses: list[float]
 
 
+class StepMetrics(NamedTuple):
+    """Per-step scalars of supervised training: the loss (cross-entropy plus any extra term)."""
+
+    loss: jax.Array
+
+
 def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Mean softmax cross-entropy; logits (B, 10), integer labels (B,)."""
     return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
-def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The shuffled example order of one epoch (depends only on ``seed`` and ``epoch``)."""
-    return np.random.default_rng([seed, epoch]).permutation(n)
+def supervised_step(
+    model: nn.Module,
+    tx: optax.GradientTransformation,
+    *,
+    transform: Transform = identity,
+    extra_loss: Callable[[Any], jax.Array] | None = None,
+) -> Step:
+    """The pure step ``((params, opt_state), images, labels, idx) -> ((params, opt_state), StepMetrics)``
+    of cross-entropy training (plus ``extra_loss(params)``), for :func:`compress.loop.run_phases`."""
+
+    def loss_fn(p: Any, images: jax.Array, labels: jax.Array, idx: jax.Array) -> jax.Array:
+        logits = model.apply({"params": transform(p)}, images[idx])
+        loss = cross_entropy(logits, labels[idx])
+        return loss + extra_loss(p) if extra_loss is not None else loss
+
+    def step(state: tuple[Any, Any], images: jax.Array, labels: jax.Array, idx: jax.Array) -> tuple[Any, StepMetrics]:
+        params, opt_state = state
+        loss, grads = jax.value_and_grad(loss_fn)(params, images, labels, idx)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), StepMetrics(loss)
+
+    return step
 
 
 def train(
@@ -83,42 +105,12 @@ def train(
         desc: progress-bar label.
     """
     check_int_range("epochs", epochs, 0)
-    check_int_range("batch_size", batch_size, 1, len(data.train_labels))
-    images = jnp.asarray(data.train_images)
-    labels = jnp.asarray(data.train_labels)
-
-    def loss_fn(p: Any, idx: jax.Array) -> jax.Array:
-        logits = model.apply({"params": transform(p)}, images[idx])
-        loss = cross_entropy(logits, labels[idx])
-        return loss + extra_loss(p) if extra_loss is not None else loss
-
-    @jax.jit
-    def step(p: Any, state: Any, idx: jax.Array) -> tuple[Any, Any, jax.Array]:
-        loss, grads = jax.value_and_grad(loss_fn)(p, idx)
-        updates, state = tx.update(grads, state, p)
-        return optax.apply_updates(p, updates), state, loss
-
-    opt_state = tx.init(params)
-    start, losses = 0, []
-    if checkpoint is not None and Path(checkpoint).is_file():
-        (params, opt_state), meta = load_checkpoint(checkpoint, (params, opt_state))
-        start, losses = int(meta["epochs_done"]), list(meta["epoch_losses"])
-    steps_per_epoch = len(data.train_labels) // batch_size
-    bar = tqdm(total=epochs * steps_per_epoch, initial=start * steps_per_epoch, desc=desc, disable=not progress)
-    for epoch in range(start, epochs):
-        order = epoch_order(seed, epoch, len(data.train_labels))
-        total = jnp.zeros(())
-        for b in range(steps_per_epoch):
-            idx = jnp.asarray(order[b * batch_size : (b + 1) * batch_size])
-            params, opt_state, loss = step(params, opt_state, idx)
-            total = total + loss
-            bar.update(1)
-        losses.append(float(total) / steps_per_epoch)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, (params, opt_state), {"epochs_done": epoch + 1, "epoch_losses": losses})
-    bar.close()
-    return TrainResult(params, opt_state, losses)
+    step = supervised_step(model, tx, transform=transform, extra_loss=extra_loss)
+    (params, opt_state), history = run_phases(
+        [Phase("train", epochs, step)], (params, tx.init(params)), data.train_images, data.train_labels,
+        batch_size=batch_size, seed=seed, checkpoint=checkpoint, progress=progress, desc=desc,
+    )  # fmt: skip
+    return TrainResult(params, opt_state, [h["loss"] for h in history])
 
 
 def predict(model: nn.Module, weights: Any, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:

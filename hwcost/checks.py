@@ -60,3 +60,11 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...] | list[str]) ->
     """Require ``value`` to be one of ``allowed``."""
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is unknown; allowed: {', '.join(map(str, allowed))}")
+
+
+def check_at_least(name: str, value: Any, low: float) -> None:
+    """Require every element finite and >= ``low``."""
+    check_finite(name, value)
+    v = _values(value)
+    if np.any(v < low):
+        raise ValueError(f"{name}={v[v < low][0]:g} must be >= {low:g}")

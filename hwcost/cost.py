@@ -1,6 +1,6 @@
-"""Generic evaluation of a :class:`~hwcost.types.CostModel` on layers and whole networks.
+"""Generic evaluation of a :class:`~hwcost.types.CostModel`: energy, layers and whole networks.
 
-Generic code (sweeps, losses, reports) sees only the bundle: it never imports a specific model.
+Generic code (sweeps, losses, reports) sees only the contract: it never imports a specific model.
 """
 
 from __future__ import annotations
@@ -12,12 +12,42 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from hwcost.types import Array, CostModel, Counts, Scalar, total
+from hwcost.types import Array, CostModel, Counts, LayerRun, Objective, Scalar, check_objective, total
+
+
+def energy_pj(model: CostModel, hw: Any, workload: Any) -> Counts:
+    """Energy of one run per action kind, pJ: ``counts[key] * per_action_energy_pj(hw)[key]``.
+
+    Raises:
+        KeyError: the model counts an action its energy table does not price.
+    """
+    return _priced(model.action_counts(hw, workload), model.per_action_energy_pj(hw))
+
+
+def _priced(counts: Mapping[str, Array], per_action_pj: Mapping[str, Scalar]) -> Counts:
+    return {key: count * per_action_pj[key] for key, count in counts.items()}
+
+
+def price_action_counts(counts: Mapping[str, float], per_action_pj: Mapping[str, Scalar]) -> dict[str, float]:
+    """Energy (pJ) of exact action counts (e.g. a reference simulator's), priced at a model's per-action
+    energies (pJ per action, same ``"component.action"`` keys).
+
+    Keys of ``counts`` the model does not price are left out (their energy is unknown), so the energy gap
+    between a simulator and a model comes only from the counts.
+    """
+    return {key: float(count) * float(per_action_pj[key]) for key, count in counts.items() if key in per_action_pj}
 
 
 class LayerCost(NamedTuple):
-    """Cost of one layer: energy breakdown (pJ, keyed like the action counts) and latency (cycles)."""
+    """Cost of one layer per inference (its repeats multiplied in).
 
+    Attributes:
+        counts: ``{"component.action": count}``, dimensionless.
+        energy_pj: ``{"component.action": pJ}``, the same keys.
+        latency_cycles: cycles (scalar array).
+    """
+
+    counts: Counts
     energy_pj: Counts
     latency_cycles: Array
 
@@ -28,7 +58,7 @@ class LayerCost(NamedTuple):
 
 
 class NetworkCost(NamedTuple):
-    """Cost of a network run layer after layer: per-layer breakdown and totals."""
+    """Cost of one inference of a network: per-layer breakdown and totals."""
 
     layers: tuple[LayerCost, ...]
 
@@ -42,31 +72,51 @@ class NetworkCost(NamedTuple):
         """Total latency, cycles (layers run one after another)."""
         return sum((layer.latency_cycles for layer in self.layers), start=jnp.zeros(()))
 
+    def objective(self, name: Objective) -> Array:
+        """The total for ``name``: ``energy_pj`` (pJ) or ``latency_cycles`` (cycles)."""
+        return self.energy_pj if check_objective(name) == "energy" else self.latency_cycles
 
-def layer_cost(model: CostModel, hw: Any, workload: Any) -> LayerCost:
-    """Energy breakdown and latency of one layer on ``hw``."""
-    return LayerCost(model.energy_pj(hw, workload), model.latency_cycles(hw, workload))
+
+def layer_cost(model: CostModel, hw: Any, workload: Any, repeats: float = 1.0) -> LayerCost:
+    """Counts, energy breakdown and latency of ``repeats`` runs of one workload on ``hw``."""
+    counts = {k: repeats * v for k, v in model.action_counts(hw, workload).items()}
+    return LayerCost(
+        counts, _priced(counts, model.per_action_energy_pj(hw)), repeats * model.latency_cycles(hw, workload)
+    )
 
 
-def network_cost(model: CostModel, hw: Any, layers: Sequence[Any]) -> NetworkCost:
-    """Cost of a network given as a sequence of layer workloads; keeps the per-layer breakdown.
+def sum_over_layers(model: CostModel, hw: Any, runs: Sequence[LayerRun]) -> NetworkCost:
+    """Cost of layers run one after another; keeps the per-layer breakdown.
 
     Workloads of one type with equally shaped leaves (the usual case: every layer an ``FcLayer``) are
-    stacked and priced in a single ``jax.vmap``-ped evaluation, so a traced network costs one set of
-    operations instead of one per layer (the cost term of a training step; the values are the
-    per-layer ones). Mixed workloads are priced layer by layer.
+    stacked and priced in one ``jax.vmap``-ped evaluation, so a traced network costs one set of
+    operations instead of one per layer (the cost term of a training step). Mixed workloads are priced
+    layer by layer.
     """
-    layers = tuple(layers)
-    stacked = _stack_workloads(layers)
+    runs = tuple(runs)
+    stacked = _stack_workloads(tuple(run.workload for run in runs))
     if stacked is None:
-        return NetworkCost(tuple(layer_cost(model, hw, layer) for layer in layers))
+        return NetworkCost(tuple(layer_cost(model, hw, run.workload, run.repeats) for run in runs))
     batched = jax.vmap(lambda workload: layer_cost(model, hw, workload))(stacked)
     return NetworkCost(
         tuple(
-            LayerCost({k: v[i] for k, v in batched.energy_pj.items()}, batched.latency_cycles[i])
-            for i in range(len(layers))
+            LayerCost(
+                {k: run.repeats * v[i] for k, v in batched.counts.items()},
+                {k: run.repeats * v[i] for k, v in batched.energy_pj.items()},
+                run.repeats * batched.latency_cycles[i],
+            )
+            for i, run in enumerate(runs)
         )
     )
+
+
+def network_cost(model: CostModel, hw: Any, runs: Sequence[LayerRun | Any]) -> NetworkCost:
+    """Cost of one inference of a network on ``hw``: the model's ``network`` hook if it has one, else
+    :func:`sum_over_layers`. ``runs`` are :class:`~hwcost.types.LayerRun` or bare workloads (run once)."""
+    runs = tuple(run if isinstance(run, LayerRun) else LayerRun(run) for run in runs)
+    if model.network is not None:
+        return model.network(hw, runs)
+    return sum_over_layers(model, hw, runs)
 
 
 def _stack_workloads(layers: tuple[Any, ...]) -> Any | None:
@@ -91,14 +141,3 @@ def _stack_workloads(layers: tuple[Any, ...]) -> Any | None:
 def latency_us(model: CostModel, hw: Any, cycles: Array) -> Array:
     """Convert cycles to microseconds with the model's clock."""
     return cycles / model.clock_mhz(hw)
-
-
-def price_action_counts(counts: Mapping[str, float], per_action_pj: Mapping[str, Scalar]) -> dict[str, float]:
-    """Energy (pJ) of exact action counts (e.g. a reference simulator's), priced at a model's per-action
-    energies (pJ per action, same ``"component.action"`` keys, e.g. ``hwcost.eie.action_energies_pj``).
-
-    Keys of ``counts`` the model does not price are left out (their energy is unknown), so the energy gap
-    between a simulator and a model comes only from the counts. Used by ``hwcost simulate`` and by the
-    hardware-aware trainer's exact evaluation.
-    """
-    return {key: float(count) * float(per_action_pj[key]) for key, count in counts.items() if key in per_action_pj}

@@ -9,40 +9,45 @@ every column in CSC with ``b``-bit relative row indices; a run of ``z`` zeros be
 ``floor(z / 2**b)`` filler entries; trailing zeros cost nothing. Nonzero activations are broadcast in
 order, at most one per cycle, into per-PE FIFOs of depth ``D``; a broadcast waits until every FIFO has a
 free slot. A PE spends one cycle per stored entry of its column slice and at least one cycle per
-broadcast column. Weights and activations are uniformly random with the given densities.
+broadcast column. Weights and activations are uniformly random with the given densities; ``M = in *
+activation_density`` columns are broadcast.
 
-Derivation (symbols: ``r`` rows per PE, ``d`` weight density, ``q = 1 - d``, ``L = 2**b``, ``x = q**L``)
-----------------------------------------------------------------------------------------------------
-1. **Entries per PE-column.** A filler is the ``k``-th block of ``L`` zeros in the run before a nonzero at
-   local row ``j``: it exists iff row ``j`` is nonzero and rows ``j-kL .. j-1`` are zero, probability
-   ``d * x**k`` for ``j >= kL``. Summing over ``j < r`` and ``k >= 1``::
+Derivation
+----------
+1. **Rows per PE.** ``out mod N`` PEs hold ``ceil(out / N)`` rows and the others ``floor(out / N)``.
+   Written as one split: ``top = ceil((out - 1/2) / N)`` (``= ceil(out / N)`` for integer ``out``) and
+   ``n_hi = out - N (top - 1)`` PEs hold ``top`` rows, the other ``N - n_hi`` hold ``top - 1`` (all ``N``
+   hold ``top`` when ``N`` divides ``out``). Every chip total is a per-PE sum
+   ``n_hi h(top) + (N - n_hi) h(top - 1)``.
+2. **Entries per PE-column** (:mod:`hwcost._csc`): ``E[e] = r d + E[F]`` with the exact expected
+   fillers ``E[F] = d sum_{k>=1} max(r - kL, 0) (1 - d)**(kL)``, ``L = 2**b``; ``Var[e]`` from the
+   renewal and few-filler forms; ``p0 = (1 - d)**r`` the probability of an empty slice.
+3. **Cycles per PE-column** ``w = max(1, e)``: since ``e = 0`` iff the slice is empty,
+   ``E[w] = E[e] + p0``, ``Var[w] = Var[e] + p0 (1 - p0) - 2 E[e] p0`` and, giving ``e`` the skewness
+   of its nonzero count ``(1 - 2d) / sqrt(r d q)`` (exact for ``r <= L``) damped by
+   ``(1 + E[F])**-2`` (fillers make the slice a renewal count, far less skewed)::
 
-       E[fillers] = d * f(r),   f(r) = sum_{k>=1} max(r - kL, 0) x**k = r S0 - L S1,
-       S0 = x (1 - x**K) / (1 - x),  S1 = x (1 - (K+1) x**K + K x**(K+1)) / (1 - x)**2,  K = floor(r / L)
+       mu3[w] = mu3[e] + 3 p0 (E[e]**2 - Var e) - 3 (1 - 2 p0) E[e] p0 + p0 (1 - p0) (1 - 2 p0)
 
-   ``f`` is continuous and piecewise linear in ``r`` (``K`` only counts the terms), so its derivative
-   is exact away from ``r = kL``. ``E[e] = r d + d f(r)`` (``tests/hwcost/test_eie.py`` checks it against
-   brute-force enumeration). At ``d = 1``: ``x = 0``, no fillers, ``e = r``.
-2. **Cycles per PE-column** ``w = max(1, e)``: since ``e = 0`` iff the slice is empty,
-   ``E[w] = E[e] + q**r`` and ``Var[w] = Var[e] + p0 (1 - p0) - 2 E[e] p0`` with ``p0 = q**r``.
-   ``Var[e]``: the entries up to the last nonzero are the events of a renewal process with
-   inter-event time ``T = min(Geometric(d), L)``; conditioning on the ``t`` trailing zeros
-   (truncated geometric) gives ``V_renewal = (r - E t) Var T / E[T]**3 + Var t / E[T]**2``, right when
-   a slice holds many entries. With few fillers ``F`` the decomposition ``e = nonzeros + F`` is used:
-   ``V_few = r d q + E[F] + 2 Cov(nonzeros, F)``, the covariance exact in closed form
-   (:func:`_filler_nonzero_covariance`), and ``Var F ~ E[F]`` (Poisson; the exact value is 0 for
-   ``r <= L`` and ``E[F] (1 - E[F])`` for ``r <= 2L``, where at most one filler fits).
-   ``Var[e] = u V_few + (1 - u) V_renewal`` with ``u = 1 / (1 + E[F])``: against the exact variance
-   (dynamic programming over rows) within 1.2 % on average and 11 % at worst for rows 2..200 and
-   densities 0.02..1 (the renewal form alone, floored by ``r d q``, was off by up to 100 % for
-   ``L < r < 3L`` at ``d ~ 0.02``, where it gave a near-zero, even negative, ``Var[w]``; such layers
-   were up to 9 % fast at large ``M`` and 34 % at a few columns).
-3. **Latency.** With ``M = in * activation_density`` broadcast columns and the busiest PE holding
-   ``ceil(out / N)`` rows (mean ``mu``, standard deviation ``sigma`` per column)::
+   (``w = 1`` for a slice of at most one row: mean 1, no spread).
+4. **Latency, few columns (no stall).** With ``M <= D`` no broadcast waits for a full FIFO (broadcast
+   ``k`` waits only for column ``k - D``), every PE starts each column as soon as it finishes the
+   previous one, and the latency is exactly ``max_p S_p`` with ``S_p`` the sum of PE ``p``'s ``M``
+   column works. At any depth each PE still works through its own sum, so ``max_p S_p`` is a lower
+   bound of the latency. The sums of a handful of discrete, bounded, skewed works are far from Gaussian,
+   so the expected maximum of ``n`` i.i.d. sums uses their skewness ``g = mu3[w] / (sigma**3 sqrt(M))``
+   (clipped to ``[-1, 4]``; ``mu``, ``sigma`` the per-column mean and standard deviation)::
 
-       cycles = M mu + a sigma E_N sqrt(M) + c M sigma**2 E_N**2 / (D mu)
+       E[max] = M mu + min(sigma sqrt(M) G(g, n), M (max(r, 1) - mu))
 
-   * ``M mu``: the slowest PE's expected work (one cycle per entry, at least one per column);
+   with ``G`` the shifted-gamma quantile of :func:`hwcost._order_stats.expected_max_skewed` and the cap
+   from ``w <= max(r, 1)``. The ``n_hi`` PEs with ``top`` rows and the ``N`` PEs counted with
+   ``top - 1`` rows (an upper bound on the ``N - n_hi`` that hold them, which keeps ``n >= 1``) are two
+   groups, combined with a maximum. ``NS``: this expected maximum minus ``M mu`` of the busiest PE.
+5. **Latency, many columns.** When broadcasts wait, the busiest PE (``top`` rows) sets the pace::
+
+       A = a sigma E_N sqrt(M) + c M sigma**2 E_N**2 / (D mu)
+
    * ``a sigma E_N sqrt(M)``: load imbalance at the end, the expected maximum of ``N`` per-PE sums
      (Gaussian extreme-value approximation, ``E_N = Phi^-1((N - 3/8) / (N + 1/4))``, Blom's formula:
      0 at ``N = 1``, smooth in ``N``);
@@ -51,97 +56,109 @@ Derivation (symbols: ``r`` rows per PE, ``d`` weight density, ``q = 1 - d``, ``L
      walk with per-column variance ``(sigma E_N)**2`` and each time it hits the band edge the fast PEs
      idle: the regulator rate of a random walk confined to a band of width ``D mu`` is proportional to
      ``(sigma E_N)**2 / (D mu)`` per column. Deeper FIFOs average the imbalance over more columns.
-   ``a = 0.775`` and ``c = 0.219`` are fitted to the cycle-level simulator over random layers, PE counts
-   1..256, FIFO depths 1..64 and index widths 2..8 (mean absolute error 1.9 %, 1 % on the paper's
-   hardware; see ``tests/validation/test_eie_model_vs_archsim.py``), with item 2's earlier renewal
-   variance; with the present one the nine Table III layers stay within 1.8 % (-1.7 % VGG-6, the
-   largest), so they were kept. These terms describe many columns; item 4 takes over for a few.
-4. **Few broadcast columns (no stall).** With ``M <= D`` no broadcast waits for a full FIFO (broadcast
-   ``k`` waits only for column ``k - D``), every PE starts each column as soon as it finishes the
-   previous one (at least one cycle per column keeps every PE behind the broadcast), and the latency is exactly
-   ``max_p S_p`` with ``S_p`` the sum of PE ``p``'s ``M`` column works. The sums of a handful of
-   discrete, bounded, skewed works are far from Gaussian (a one-column layer at 2 % weight density is
-   mostly ``w = 1`` with rare longer slices), so the expected maximum of ``n`` i.i.d. sums uses the
-   skewness ``g = mu3[w] / (sigma**3 sqrt(M))``: ``M mu + sigma sqrt(M) G(g, n)`` with ``G`` the
-   shifted-gamma (Wilson-Hilferty) quantile at Blom's level, minus its median offset ``/ n`` (exact
-   mean at ``n = 1``), ``g`` softly clipped to ``[-1, 4]``, and capped at ``M max(r, 1)`` (a slice has
-   at most ``r`` entries). ``mu3[w]`` gives ``e`` the skewness of its nonzero count,
-   ``(1 - 2d) / sqrt(r d q)`` (exact for ``r <= L``), damped by ``(1 + E[F])**-2`` (fillers make the
-   slice a renewal count, far less skewed; long sparse slices are even negatively skewed, which this
-   form does not reach), and adds the ``max(1, .)`` indicator exactly
-   (:func:`_column_work_third_moment`). The ``out mod N`` PEs with ``ceil(out / N)`` rows and the
-   others are two groups, each with its own count ``n``; their maxima are combined with a smooth
-   maximum (:func:`no_stall_latency_cycles`). Against the exact expected maximum (per-column pmf by
-   dynamic programming over rows, convolved ``M`` times; 64 PEs, rows 1..128, densities 0.02..1) it
-   is within 1.4 % on average; at most 7.5 % for ``M >= 3``, 11 % for ``M = 2`` and 20 % for
-   ``M = 1`` (one column of a slice of 64..128 rows at 2..3 % density: negative skewness, above).
-   The latency blends the two forms::
 
-       cycles = (1 - beta) * (items 3) + beta * no_stall,   beta = exp(-(M / (k D))**2),  k = 8
+   ``a`` and ``c`` are fitted to the cycle-level simulator (:data:`LATENCY_FIT`).
+6. **Bounds and blend.** By induction over the FIFO recurrence no PE finishes column ``k`` later than
+   the sum of the per-column maxima up to ``k``, so ``C = M (max(top, 1) - mu)`` bounds every excess
+   over ``M mu`` (near ``d = 1``, where ``sigma ~ sqrt(1 - d)``, the Gaussian terms would pass it, and
+   fall with ``d`` at an infinite slope). The stalls are what item 5 adds above the lower bound of
+   item 4, within the upper bound, and fade where no broadcast can wait::
 
-   ``k`` (``NO_STALL_SCALE``) was chosen from 0.5..16 on 382 random layers (one realisation each) and
-   102 layers with ``M < 24`` (the simulator averaged over 40 seeds): against those expectations the
-   model is within 1.2 % on average and 9.9 % at worst (before this form: 5.0 % and 20.5 %). On 60
-   random layers with PE counts 1..256, FIFO depths 1..32 and index widths 2..8 the mean absolute
-   error is 2.2 % (3.2 % before; the worst, -15 %, at FIFO depth 1, is unchanged).
-   ``beta < 2e-4`` for ``M >= 3 k D`` (192 columns at ``D = 8``): the Table III layers see item 3 only.
-   Validation (``tests/validation/test_eie_model_vs_archsim.py``, 60 random layers with ``M`` from 1,
-   no exclusion): mean absolute error 1.5 %, at most 5.4 %; for ``M < 16``: 2.3 % and 5.4 %.
+       cycles = M mu + NS + (1 - beta) (min(max(A, NS), C) - NS),   beta = exp(-(M / (k D))**2)
 
-Relaxations (``hw.smoothing``; ``Smoothing(hard=True)`` gives the unrelaxed value)
--------------------------------------------------------------------------------
-* ``num_pes`` is a continuous data leaf (the relaxed variant of a structural integer, for sweeps and
-  gradient-based design search). Relaxed: rows per PE ``out / N`` for the mean counts and
-  a steep continuous staircase for the busiest PE's rows (a logistic step of width
-  ``hw.smoothing.temperature / N`` rows, default 0.1, placed half a PE's share before each step;
-  within 0.01 rows of ``ceil(out / N)`` on every integer shape), differentiated straight-through as
-  its trend ``out / N`` so that gradients in ``num_pes`` stay informative between steps. Hard: the exact split into
-  ``out mod N`` PEs with ``ceil(out / N)`` rows and the rest with ``floor(out / N)``, busiest ``ceil``.
-* The no-stall form (item 4) counts ``N (1 - s) + N frac(out / N) s`` PEs in the busy group, ``s`` the
-  staircase's logistic step (``N`` at integer ``out / N``, ``out mod N`` once one PE holds an extra
-  row), the rest with ``floor(out / N)`` rows (straight-through as ``out / N``), and combines the two
-  groups with a smooth maximum of temperature ``0.02 sigma sqrt(M)``. Hard: the exact group sizes
-  and a hard maximum.
-* ``fifo_depth`` is a data leaf too (it enters the latency through ``1 / D`` and ``beta``); ``index_bits`` and the
-  Spmat word size are static (structural; the filler sums are finite sums over ``L`` terms).
-* Densities are clipped to ``[1e-3, 1 - 1e-6]`` inside the filler and variance terms only (removable
-  singularities of the closed forms); the nonzero count uses the exact density.
+   ``k = 8`` (``NO_STALL_SCALE``; ``beta >= 0.98`` for ``M <= D``, where item 4 is exact).
+   Every term is ``>= 0``; the latency is at least ``M mu``, non-increasing in ``D``, and exactly 0 at
+   ``M = 0``.
+
+Relaxations (``hw.smoothing``; ``smooth.harden(hw)`` gives the exact value)
+------------------------------------------------------------------------
+``T = hw.smoothing.temperature`` (0.1 for :data:`EIE_64PE_45NM`) sets every relaxation:
+
+* ``num_pes`` and ``out_features`` are continuous data leaves (the relaxed variant of structural
+  integers, for sweeps and gradient-based design search). Relaxed, ``top`` is
+  ``soft_ceil((out - 1/2) / N, T / N)`` floored at 1: the continuous, C1 step of ``ceil`` over ``T``
+  output rows, placed half a row between the integer shapes (``out mod N = 1/2``), where the exact model is
+  undefined. At every integer shape it is within ``(1 - tanh(1 / (2T))) / 2`` rows of the exact value
+  (5e-5 at ``T = 0.1``). ``n_hi = out - N (top - 1)`` keeps ``sum rows = out``, stays above 1/2 (Blom's
+  formula needs ``n > 3/8``) and every per-PE sum non-negative. One split serves every term: the counts,
+  the busiest PE and both no-stall groups. Between the steps the rows are flat, so the derivatives in
+  ``num_pes`` and ``out_features`` are those of the per-PE sums and of ``E_N`` (the value's own slope,
+  small on the plateaus); a design search that wants the steps' trend widens them by raising ``T``.
+* ``min`` and ``max`` of non-negative terms (the bounds, the two no-stall groups) are ``p``-norms with
+  relative temperature ``0.1 T`` (``p = 100`` at ``T = 0.1``; :func:`hwcost.smooth.smooth_minimum_relative`):
+  homogeneous, so they
+  keep the latency at 0 for ``M = 0`` and linear in ``M`` near it.
+* the skewness clip has softplus corners of width ``T``.
+* ``fifo_depth`` is a data leaf (it enters through ``1 / D`` and ``beta``); ``index_bits`` and the
+  Spmat word size are static.
+
+Numerical floors that are no relaxations (the exact value is ``>= 0`` there):
+:func:`hwcost.safe.clamp_non_negative` on variances and bounds, and square roots and divisions on safe
+arguments (:mod:`hwcost.safe`: exact value, finite derivative, 0 where the argument is 0). No density is
+clipped.
 
 Energy (EIE Table II, 45 nm, 800 MHz; derivation in :data:`EIE_64PE_45NM`)
 ------------------------------------------------------------------------
-Action counts are chip totals for one matrix-vector product: ``spmat_sram.read`` (64-bit words),
+Action counts are chip totals for one matrix-vector product: ``spmat_sram.read`` (64-bit words: a slice
+of ``e > 0`` entries at a uniform word offset touches ``(e + k - 1) / k`` words on average),
 ``ptr_sram.read`` (pointer bank reads, 2 per PE per broadcast column), ``act_sram.read`` (one source
 read per input, one destination read per entry), ``act_sram.write`` (one per entry), ``pe.mac`` (nonzero
-weight x nonzero activation), ``pe.filler`` (filler entries, which also occupy the arithmetic unit),
-``fifo.push`` (one per PE per broadcast column) and ``pe.cycle`` (PE-cycles: ``N * latency``; clock
-network energy, paid busy or idle).
+weight x nonzero activation, ``M out d``), ``pe.filler`` (filler entries, which also occupy the
+arithmetic unit), ``fifo.push`` (one per PE per broadcast column) and ``pe.cycle`` (PE-cycles:
+``N * latency``; clock network energy, paid busy or idle). Every count is a sum of non-negative terms.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
-from jax.scipy.special import ndtri
 
 from hwcost import checks
-from hwcost.smooth import Smoothing, smooth_maximum, smooth_minimum, smooth_relu, soft_step
-from hwcost.types import Array, CostModel, Counts, FcLayer, Scalar, pytree_dataclass, static_field
+from hwcost._csc import SliceEntries, empty_slice_probability, expected_entries, expected_fillers, slice_entries
+from hwcost._order_stats import clip_skewness, expected_max_normal, expected_max_skewed
+from hwcost.safe import clamp_non_negative, safe_divide, safe_sqrt
+from hwcost.smooth import Smoothing, smooth_maximum_relative, smooth_minimum_relative, soft_ceil
+from hwcost.types import (
+    Array,
+    CostModel,
+    Counts,
+    FcLayer,
+    LayerRun,
+    LayerStatistics,
+    ModelCard,
+    Monotone,
+    Scalar,
+    pytree_dataclass,
+    static_field,
+)
 
-# Latency coefficients fitted to archsim (module docstring, item 3).
-IMBALANCE_COEFF = 0.775
-FIFO_COUPLING_COEFF = 0.219
-# Width of the blend towards the no-stall form, in FIFO depths (module docstring, item 4).
-NO_STALL_SCALE = 8.0
-_SKEW_MIN = -1.0  # soft clip of the skewness in expected_max_skewed
-_SKEW_MAX = 4.0
-_SKEW_CLIP_SOFTNESS = 0.1
 
-_DENSITY_LOW = 1e-3
-_DENSITY_HIGH = 1.0 - 1e-6
+class LatencyFit(NamedTuple):
+    """Coefficients of the latency (module docstring, items 5-6), fitted to ``archsim/eie.py``.
+
+    Attributes:
+        imbalance: ``a``, end load imbalance (dimensionless).
+        fifo_coupling: ``c``, FIFO coupling (dimensionless).
+        no_stall_scale: ``k``, width of the blend towards the no-stall form, in FIFO depths.
+    """
+
+    imbalance: float
+    fifo_coupling: float
+    no_stall_scale: float
+
+
+# Fitted by benchmarks/fit_eie.py on random layers disjoint from the validation ones; the fit, its seeds
+# and its error are in benchmarks/results/fit_eie.json.
+LATENCY_FIT = LatencyFit(imbalance=0.402, fifo_coupling=0.335, no_stall_scale=8.0)
+IMBALANCE_COEFF = LATENCY_FIT.imbalance
+FIFO_COUPLING_COEFF = LATENCY_FIT.fifo_coupling
+NO_STALL_SCALE = LATENCY_FIT.no_stall_scale
+
+# Relaxation temperatures in units of hw.smoothing.temperature (module docstring, "Relaxations").
+EXTREMUM_TEMPERATURE = 0.1  # relative temperature of the p-norm minima and maxima (p = 100 at T = 0.1)
+SKEW_CLIP_TEMPERATURE = 1.0  # softplus width of the skewness clip (0.1 at T = 0.1)
 
 # --- EIE Table II (V-P), one PE at 800 MHz, 45 nm: power in mW ------------------------------------------
 TABLE_II_TOTAL_MW = 9.157  # EIE Table II, total power of one PE
@@ -236,22 +253,21 @@ compare with Table IV's "theoretical" and "actual" rows.
 
 
 # --- input checks ---------------------------------------------------------------------------------------
-def check_layer(layer: FcLayer) -> None:
-    """Raise ``ValueError`` (naming the field) for nonpositive shapes, NaN, or densities outside [0, 1]."""
+def check_workload(layer: FcLayer) -> None:
+    """Raise ``ValueError`` (naming the field) for ``in_features <= 0``, ``out_features < 1`` (a layer has
+    at least one output row), NaN, or densities outside [0, 1]."""
     if not isinstance(layer, FcLayer):
         raise ValueError(f"layer={type(layer).__name__} is unknown; allowed: FcLayer")
     checks.check_positive("in_features", layer.in_features)
-    checks.check_positive("out_features", layer.out_features)
+    checks.check_at_least("out_features", layer.out_features, 1)
     checks.check_fraction("weight_density", layer.weight_density)
     checks.check_fraction("activation_density", layer.activation_density)
 
 
 def check_hardware(hw: EieHardware) -> None:
     """Raise ``ValueError`` (naming the field) for PEs < 1, FIFO depth < 1, bad energies or indices."""
-    checks.check_finite("num_pes", hw.num_pes)
-    checks.check_non_negative("num_pes - 1", jnp.asarray(hw.num_pes) - 1.0)
-    checks.check_finite("fifo_depth", hw.fifo_depth)
-    checks.check_non_negative("fifo_depth - 1", jnp.asarray(hw.fifo_depth) - 1.0)
+    checks.check_at_least("num_pes", hw.num_pes, 1)
+    checks.check_at_least("fifo_depth", hw.fifo_depth, 1)
     checks.check_positive("clock_mhz", hw.clock_mhz)
     for name in ("spmat_read_pj", "ptr_read_pj", "mac_pj", "act_read_pj", "act_write_pj", "fifo_push_pj"):
         checks.check_non_negative(name, getattr(hw, name))
@@ -266,377 +282,199 @@ def _float(x: Scalar) -> Array:
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-def expected_fillers(rows: Scalar, density: Scalar, index_bits: int = 4) -> Array:
-    """Expected filler entries in one PE's slice of one column, ``d * f(r)`` (module docstring, item 1).
+class ColumnWork(NamedTuple):
+    """Cycles ``w = max(1, e)`` one PE spends on one broadcast column (module docstring, item 3).
+
+    Attributes:
+        mean: ``E[w]``, cycles.
+        var: ``Var[w]``, cycles**2.
+        third: third central moment of ``w``, cycles**3.
+        entries: entry statistics of the slice (:class:`hwcost._csc.SliceEntries`).
+    """
+
+    mean: Array
+    var: Array
+    third: Array
+    entries: SliceEntries
+
+
+def column_work(rows: Scalar, density: Scalar, index_bits: int = 4) -> ColumnWork:
+    """:class:`ColumnWork` of a PE's slice of ``rows`` rows at weight density ``density``.
 
     Args:
-        rows: rows of the slice ``r`` (float, >= 0), any shape.
-        density: weight density ``d`` in [0, 1], broadcastable with ``rows``.
-        index_bits: relative index width ``b`` (static).
+        rows: rows of the slice (float, >= 0), any shape.
+        density: weight density in [0, 1], broadcastable with ``rows``.
+        index_bits: relative index width (static).
     Returns:
-        expected fillers, dimensionless, broadcast shape.
+        :class:`ColumnWork`, broadcast shape; finite with finite derivatives for every input.
     """
-    r = _float(rows)
-    d = jnp.clip(_float(density), _DENSITY_LOW, _DENSITY_HIGH)
-    span = float(2**index_bits)
-    log_x = span * jnp.log1p(-d)  # log x, x = (1 - d)**L
-    x = jnp.exp(log_x)
-    k = jnp.floor(r / span)  # number of terms; f is continuous in r
-    one_minus_x = -jnp.expm1(log_x)
-    xk = jnp.exp(k * log_x)
-    s0 = x * (-jnp.expm1(k * log_x)) / one_minus_x
-    s1 = x * (1.0 - (k + 1.0) * xk + k * xk * x) / one_minus_x**2
-    return d * jnp.maximum(r * s0 - span * s1, 0.0)  # guard against rounding below 0
-
-
-def expected_entries(rows: Scalar, density: Scalar, index_bits: int = 4) -> Array:
-    """Expected stored entries (nonzeros + fillers) in one PE's slice of one column: ``r d + d f(r)``."""
-    return _float(rows) * _float(density) + expected_fillers(rows, density, index_bits)
-
-
-def _filler_nonzero_covariance(rows: Array, density: Array, index_bits: int) -> tuple[Array, Array]:
-    """``(E[fillers], Cov[nonzeros, fillers])`` of one PE-column slice, exact (module docstring, item 2).
-
-    With ``X_j`` = [row ``j`` nonzero] and ``Z_jk`` = [rows ``j-kL .. j-1`` zero], fillers are
-    ``sum_{j,k} X_j Z_jk``; ``Cov(X_i, X_j Z_jk)`` is ``q d x**k`` for ``i = j``, ``-d**2 x**k`` for each of
-    the ``kL`` rows ``i`` of the zero block and 0 otherwise, so ``Cov = d (q f(r) - L d g(r))`` with
-    ``g(r) = sum_k k max(r - kL, 0) x**k = r S1 - L S2``, ``S2 = sum_{k<=K} k**2 x**k``.
-    """
-    d = jnp.clip(density, _DENSITY_LOW, _DENSITY_HIGH)
-    span = float(2**index_bits)
-    log_x = span * jnp.log1p(-d)
-    x = jnp.exp(log_x)
-    k = jnp.floor(rows / span)
-    xk = jnp.exp(k * log_x)
-    one_minus_x = -jnp.expm1(log_x)
-    s0 = x * (-jnp.expm1(k * log_x)) / one_minus_x
-    s1 = x * (1.0 - (k + 1.0) * xk + k * xk * x) / one_minus_x**2
-    s2 = (
-        x
-        * (1.0 + x - (k + 1.0) ** 2 * xk + (2.0 * k * k + 2.0 * k - 1.0) * xk * x - k * k * xk * x * x)
-        / one_minus_x**3
-    )
-    f = jnp.maximum(rows * s0 - span * s1, 0.0)
-    g = jnp.maximum(rows * s1 - span * s2, 0.0)
-    return d * f, d * ((1.0 - d) * f - span * d * g)
-
-
-def _entries_variance(rows: Array, density: Array, index_bits: int) -> tuple[Array, Array]:
-    """Approximate ``Var[e]`` of the entries of one PE-column slice (module docstring, item 2), and the
-    expected fillers ``E[F]`` it uses."""
-    r = rows
-    d = jnp.clip(density, _DENSITY_LOW, _DENSITY_HIGH)
-    q = 1.0 - d
-    span = 2**index_bits
-    # T = min(Geometric(d), L): P(T > t) = q**t for t < L; finite sums over L (static) terms.
-    t = jnp.arange(span, dtype=r.dtype)
-    tail = q[..., None] ** t
-    mean_t = jnp.sum(tail, axis=-1)
-    var_t = jnp.sum((2.0 * t + 1.0) * tail, axis=-1) - mean_t**2
-    # trailing zeros: P(t >= m) = q**m for 1 <= m <= r.
-    qr = q**r
-    mean_trail = q * (1.0 - qr) / d
-    sum_m_qm = q * (1.0 - (r + 1.0) * qr + r * qr * q) / d**2
-    var_trail = 2.0 * sum_m_qm - mean_trail - mean_trail**2
-    renewal = jnp.maximum(r - mean_trail, 0.0) * var_t / mean_t**3 + var_trail / mean_t**2
-    # few fillers: Var[nonzeros] + 2 Cov + Var[fillers] ~ E[fillers] (exact up to the last term)
-    fillers, cov = _filler_nonzero_covariance(r, density, index_bits)
-    few = r * d * q + fillers + 2.0 * cov
-    weight = 1.0 / (1.0 + fillers)
-    return smooth_relu(weight * few + (1.0 - weight) * renewal, 1e-4, hard=True), fillers
-
-
-def empty_slice_probability(rows: Scalar, density: Scalar) -> Array:
-    """Probability ``(1 - d)**r`` that a PE's column slice of ``r`` rows holds no nonzero.
-
-    For a fractional (relaxed) ``r < 1`` the derivative is infinite at ``d = 1``; the power is evaluated on
-    a safe base (double ``where``), so the value stays exact and the gradient finite (0 at ``d = 1``).
-    A slice of no rows is always empty (``0**0 = 1``: the PEs beyond ``out`` in a layer with fewer rows
-    than PEs read nothing, also at ``d = 1``).
-    """
-    q = 1.0 - _float(density)
-    r = _float(rows)
-    q_safe = jnp.where(q > 0, q, 1.0)
-    return jnp.where(q > 0, q_safe**r, jnp.where(r > 0, 0.0, 1.0))
-
-
-class _SliceStatistics(NamedTuple):
-    """Statistics of one PE's slice of one broadcast column (cycles ``w = max(1, e)``, entries ``e``)."""
-
-    mean: Array  # E[w]
-    var: Array  # Var[w]
-    entries: Array  # E[e]
-    entries_var: Array  # Var[e]
-    p_empty: Array  # P(e = 0)
-    fillers: Array  # E[fillers]
-
-
-def _slice_statistics(rows: Scalar, density: Scalar, index_bits: int) -> _SliceStatistics:
-    r = _float(rows)
-    d = _float(density)
-    r, d = jnp.broadcast_arrays(r, d)
-    entries = expected_entries(r, d, index_bits)
-    p_empty = empty_slice_probability(r, d)
-    entries_var, fillers = _entries_variance(r, d, index_bits)
-    var = entries_var + p_empty * (1.0 - p_empty) - 2.0 * entries * p_empty
-    return _SliceStatistics(
-        entries + p_empty, smooth_relu(var, 1e-4, hard=True), entries, entries_var, p_empty, fillers
-    )
+    r, d = jnp.broadcast_arrays(_float(rows), _float(density))
+    s = slice_entries(r, d, index_bits)
+    p0, e, var_e = s.p_empty, s.entries, s.entries_var
+    spread = r > 1.0  # a slice of at most one row takes exactly one cycle
+    var = jnp.where(spread, clamp_non_negative(var_e + p0 * (1.0 - p0) - 2.0 * e * p0), 0.0)
+    binomial_var = r * d * (1.0 - d)
+    # mu3[e] = skewness of the nonzero count, damped by (1 + E[F])**-2, times Var[e]**1.5
+    mu3_e = (1.0 - 2.0 * d) * var_e * safe_sqrt(safe_divide(var_e, binomial_var)) / (1.0 + s.fillers) ** 2
+    third = mu3_e + 3.0 * p0 * (e * e - var_e) - 3.0 * (1.0 - 2.0 * p0) * e * p0 + p0 * (1.0 - p0) * (1.0 - 2.0 * p0)
+    return ColumnWork(e + p0, var, jnp.where(spread, third, 0.0), s)
 
 
 def column_work_moments(rows: Scalar, density: Scalar, index_bits: int = 4) -> tuple[Array, Array]:
-    """Mean and variance of the cycles one PE spends on one broadcast column, ``w = max(1, e)``.
-
-    Args:
-        rows: rows of the PE's slice (float), any shape.
-        density: weight density in [0, 1].
-        index_bits: relative index width (static).
-    Returns:
-        ``(mean_cycles, variance_cycles2)``, broadcast shape.
-    """
-    stats = _slice_statistics(rows, density, index_bits)
-    return stats.mean, stats.var
+    """``(E[w], Var[w])`` of :func:`column_work`, cycles and cycles**2."""
+    work = column_work(rows, density, index_bits)
+    return work.mean, work.var
 
 
-def expected_max_normal(n: Scalar) -> Array:
-    """Expected maximum of ``n`` i.i.d. standard normals, Blom's ``Phi^-1((n - 3/8) / (n + 1/4))``.
-
-    Smooth in ``n`` (a continuous relaxation of the count), 0 at ``n = 1``; within 5 % of the exact value
-    for ``n`` in 2..256.
-    """
-    n = _float(n)
-    return ndtri((n - 0.375) / (n + 0.25))
-
-
-def _rows(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array, Array]:
-    """``(mean rows per PE, rows of the busiest PE, PEs with ceil rows)`` (relaxed or exact).
-
-    Relaxed busiest-PE rows: the steep continuous staircase ``r + (1 - frac(r)) * s`` with
-    ``s = soft_step(frac(r) - 1/(2N), T/N)`` (equal to ``ceil(r)`` once one PE holds an extra row,
-    ``frac(r) >= 1/N``, and to ``r`` at integer ``r``), differentiated as its trend ``r = out / N``
-    (straight-through), so that gradients in ``num_pes`` and ``out_features`` see the average slope
-    instead of zero on the plateaus and spikes at the steps.
-    """
+# --- the split of the rows over the PEs ---------------------------------------------------------------
+def _row_split(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array]:
+    """``(top, n_hi)``: the busiest PEs' rows and how many PEs hold them (module docstring, item 1 and
+    "Relaxations"); the other ``N - n_hi`` PEs hold ``top - 1`` rows."""
     n = _float(hw.num_pes)
-    r = _float(layer.out_features) / n
-    lo = jnp.floor(r)
-    if hw.smoothing.hard:
-        return r, jnp.ceil(r), _float(layer.out_features) - n * lo
-    frac = r - lo
-    staircase = r + (1.0 - frac) * soft_step(frac - 0.5 / n, hw.smoothing.temperature / n)
-    top = r + jax.lax.stop_gradient(staircase - r)
-    return r, top, jnp.zeros_like(r)
+    out = _float(layer.out_features)
+    t = hw.smoothing.temperature
+    top = jnp.maximum(soft_ceil((out - 0.5) / n, t / n, hard=hw.smoothing.hard), 1.0)
+    return top, out - n * (top - 1.0)
 
 
-def entries_per_broadcast(hw: EieHardware, layer: FcLayer) -> Array:
-    """Expected entries summed over all PEs for one broadcast column (dimensionless).
-
-    Relaxed: ``N * E[e](out / N)``; hard: the exact split into ``ceil`` and ``floor`` row counts.
-    """
-    r, _, n_hi = _rows(hw, layer)
-    d = layer.weight_density
-    n = _float(hw.num_pes)
-    if hw.smoothing.hard:
-        lo = jnp.floor(r)
-        return n_hi * expected_entries(lo + 1.0, d, hw.index_bits) + (n - n_hi) * expected_entries(lo, d, hw.index_bits)
-    return n * expected_entries(r, d, hw.index_bits)
+class _Slices(NamedTuple):
+    rows: Array  # (2, ...): [top, top - 1]
+    pes_with_top: Array  # n_hi
+    work: ColumnWork  # of rows, stacked
 
 
-def _per_pe_sum(hw: EieHardware, layer: FcLayer, fn: Callable[[Array], Array]) -> Array:
-    r, _, n_hi = _rows(hw, layer)
-    n = _float(hw.num_pes)
-    if hw.smoothing.hard:
-        lo = jnp.floor(r)
-        return n_hi * fn(lo + 1.0) + (n - n_hi) * fn(lo)
-    return n * fn(r)
+def _slices(hw: EieHardware, layer: FcLayer) -> _Slices:
+    top, n_hi = _row_split(hw, layer)
+    d = _float(layer.weight_density)
+    top, d = jnp.broadcast_arrays(top, d)
+    rows = jnp.stack([top, top - 1.0])
+    return _Slices(rows, n_hi, column_work(rows, jnp.stack([d, d]), hw.index_bits))
+
+
+def _pe_sum(hw: EieHardware, slices: _Slices, per_slice: Array) -> Array:
+    """Chip total of a per-slice quantity evaluated on ``[top, top - 1]`` rows: ``n_hi x[0] + (N - n_hi) x[1]``."""
+    n_hi = slices.pes_with_top
+    return n_hi * per_slice[0] + (_float(hw.num_pes) - n_hi) * per_slice[1]
 
 
 def broadcast_columns(layer: FcLayer) -> Array:
-    """Nonzero input activations broadcast, ``in_features * activation_density`` (not rounded).
+    """Nonzero input activations broadcast, ``M = in_features * activation_density`` (not rounded).
 
     The expected count of a layer whose activations are nonzero with probability
     ``activation_density``; the simulator's benchmark inputs draw exactly ``round(in * density)``
-    nonzeros, which equals this value whenever it is an integer (no floor at one column: a layer
-    with no nonzero activation takes no cycles in both).
+    nonzeros, which equals this value whenever it is an integer (a layer with no nonzero activation
+    takes no cycles in both).
     """
     return _float(layer.in_features) * _float(layer.activation_density)
 
 
-def _column_work_third_moment(rows: Array, density: Array, stats: _SliceStatistics) -> Array:
-    """Third central moment of the cycles ``w = max(1, e)`` of one PE-column, cycles**3 (item 4).
-
-    ``e`` is given the skewness of its nonzero count, ``Binomial(r, d)``: ``(1 - 2d) / sqrt(r d q)``
-    (exact for ``r <= 2**b``, where no fillers occur), damped by ``(1 + E[fillers])**-2``. With
-    ``p0 = q**r``, ``X = e - E e`` and the indicator ``Y = [e = 0] - p0`` (``w - E w = X + Y``;
-    ``X = -E e`` whenever ``Y`` fires)::
-
-        mu3[w] = mu3[e] + 3 p0 (E[e]**2 - Var e) - 3 (1 - 2 p0) E[e] p0 + p0 (1 - p0) (1 - 2 p0)
-
-    (0 for a one-row slice, where ``w = 1`` always). ``stats``: :func:`_slice_statistics` of the slice.
-    """
-    d = jnp.clip(density, _DENSITY_LOW, _DENSITY_HIGH)
-    q = 1.0 - d
-    p0, mean_e, var_e = stats.p_empty, stats.entries, stats.entries_var
-    skew_e = (1.0 - 2.0 * d) / jnp.sqrt(rows * d * q + 1e-12) / (1.0 + stats.fillers) ** 2
-    mu3_e = skew_e * var_e * jnp.sqrt(var_e + 1e-12)
-    indicator = p0 * (1.0 - p0) * (1.0 - 2.0 * p0)
-    return mu3_e + 3.0 * p0 * (mean_e**2 - var_e) - 3.0 * (1.0 - 2.0 * p0) * mean_e * p0 + indicator
+def entries_per_broadcast(hw: EieHardware, layer: FcLayer) -> Array:
+    """Expected entries summed over all PEs for one broadcast column, ``out d + sum_p E[F_p]``."""
+    slices = _slices(hw, layer)
+    return _float(layer.out_features) * _float(layer.weight_density) + _pe_sum(hw, slices, slices.work.entries.fillers)
 
 
-def expected_max_skewed(skewness: Scalar, n: Scalar) -> Array:
-    """Standardised expected maximum of ``n`` i.i.d. variables with the given skewness (item 4).
-
-    The shifted-gamma (Wilson-Hilferty) quantile at Blom's level, ``z = E_n``::
-
-        WH(g, z) = (2 / g) ((1 - g**2/36 + g z / 6)**3 - 1),   result = WH(g, E_n) - WH(g, 0) / n
-
-    ``WH(g, 0) / n`` removes the gamma's median offset at ``n = 1`` (the maximum of one variable is its
-    mean, result 0) and fades as ``1/n``. The skewness is softly clipped to ``[-1, 4]`` (beyond about 4
-    the cube-root approximation turns over). ``g -> 0`` gives Blom's Gaussian ``E_n``.
-
-    Args:
-        skewness: skewness ``g`` of each variable (dimensionless), any shape.
-        n: number of variables (continuous, >= 1), broadcastable.
-    Returns:
-        ``(E[max] - mean) / standard deviation``, dimensionless.
-    """
-    g = _float(skewness)
-    g = _SKEW_MAX - smooth_relu(_SKEW_MAX - g, _SKEW_CLIP_SOFTNESS)
-    g = _SKEW_MIN + smooth_relu(g - _SKEW_MIN, _SKEW_CLIP_SOFTNESS)
-    n = _float(n)
-
-    def wilson_hilferty(z: Array) -> Array:
-        # (2/g)((1 + u)**3 - 1) with u = g (z/6 - g/36), expanded so that g = 0 needs no division
-        u_over_g = z / 6.0 - g / 36.0
-        u = g * u_over_g
-        return 2.0 * u_over_g * (3.0 + 3.0 * u + u * u)
-
-    return wilson_hilferty(expected_max_normal(n)) - wilson_hilferty(jnp.zeros_like(n)) / n
-
-
-def _group_max(rows: Array, count: Array, density: Scalar, m: Array, stats: _SliceStatistics) -> tuple[Array, Array]:
-    """Expected maximum over ``count`` PEs with ``rows`` rows of their sums of ``m`` column works, and
-    the standard deviation of one sum (cycles); capped at ``m * max(rows, 1)`` (every row an entry).
-    ``stats``: :func:`_slice_statistics` of ``rows``."""
-    mean, var = stats.mean, stats.var
-    mu3 = _column_work_third_moment(rows, _float(density), stats)
-    sd = jnp.sqrt(var + 1e-12)
-    sum_sd = sd * jnp.sqrt(m + 1e-12)
-    skew = mu3 / (sd**3 + 1e-12) / jnp.sqrt(m + 1e-12)
-    value = m * mean + sum_sd * expected_max_skewed(skew, count)
-    cap = m * (1.0 + smooth_relu(rows - 1.0, 1e-3, hard=True))
-    return smooth_minimum(value, cap, 0.02 * sum_sd + 1e-3), sum_sd
-
-
-def no_stall_latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
-    """Expected cycles when no broadcast waits for a full FIFO (exact form for ``M <= D``, item 4).
-
-    ``max_p S_p`` with ``S_p`` the sum of the ``M`` column works of PE ``p``: the PEs with
-    ``ceil(out / N)`` rows and those with ``floor(out / N)`` rows are two groups of i.i.d. sums, each
-    with its skewness-corrected expected maximum; the two are combined with a smooth maximum.
-    Relaxed: the busiest-row staircase of :func:`_rows`, ``N (1 - s) + N frac(r) s`` PEs in the busy
-    group (``s`` the staircase's step: all ``N`` PEs at integer ``out / N``), floor rows
-    straight-through as ``out / N``; hard: the exact split.
-
-    Returns:
-        expected cycles (scalar per layer, or the broadcast shape of vmapped leaves).
-    """
-    rows, counts = _no_stall_groups(hw, layer)
-    return _no_stall_max(hw, layer, rows, counts, _slice_statistics(rows, layer.weight_density, hw.index_bits))
-
-
-def _no_stall_groups(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array]:
-    """Rows and PE counts of the two groups of the no-stall form, stacked on a leading axis of 2:
-    ``[busiest rows, floor rows]`` and ``[PEs with the busiest rows, N]`` (relaxed or exact)."""
-    n = _float(hw.num_pes)
-    r, top, n_hi = _rows(hw, layer)
-    lo = jnp.floor(r)
-    if hw.smoothing.hard:
-        n_top = jnp.where(n_hi > 0, n_hi, n)
-    else:
-        frac = r - lo
-        step = soft_step(frac - 0.5 / n, hw.smoothing.temperature / n)  # the step of _rows' staircase
-        n_top = n * (1.0 - step) + n * frac * step
-        lo = r + jax.lax.stop_gradient(lo - r)
-    # both groups in one evaluation: half the operations of two (and the busiest group's moments are
-    # those of latency_terms, which shares them)
-    rows = jnp.stack(jnp.broadcast_arrays(top, lo))
-    counts = jnp.stack(jnp.broadcast_arrays(n_top, n))
-    return rows, counts
-
-
-def _no_stall_max(hw: EieHardware, layer: FcLayer, rows: Array, counts: Array, stats: _SliceStatistics) -> Array:
-    """Smooth maximum of the two groups' expected maxima (:func:`no_stall_latency_cycles`), cycles."""
-    m = broadcast_columns(layer)
-    maxima, sum_sd = _group_max(rows, counts, layer.weight_density, m, stats)
-    return smooth_maximum(maxima[0], maxima[1], 0.02 * sum_sd[0] + 1e-3, hard=hw.smoothing.hard)
-
-
-def no_stall_weight(hw: EieHardware, layer: FcLayer) -> Array:
-    """Weight ``beta`` of the no-stall form, ``exp(-(M / (k D))**2)``, ``k = NO_STALL_SCALE`` (item 4).
+# --- latency -------------------------------------------------------------------------------------------
+def no_stall_weight(hw: EieHardware, layer: FcLayer, fit: LatencyFit = LATENCY_FIT) -> Array:
+    """Weight ``beta`` of the no-stall form, ``exp(-(M / (k D))**2)``, ``k = fit.no_stall_scale`` (item 6).
 
     Dimensionless, in ``(0, 1]``: 1 at ``M = 0``, 0.98 at ``M = D``, 0.37 at ``M = k D``.
     """
-    x = broadcast_columns(layer) / (NO_STALL_SCALE * _float(hw.fifo_depth))
+    x = broadcast_columns(layer) / (fit.no_stall_scale * _float(hw.fifo_depth))
     return jnp.exp(-(x**2))
 
 
-def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
-    """The latency terms of the module docstring (items 3-4), cycles; their sum is the latency.
-
-    ``work`` is ``M mu``; ``end_imbalance`` and ``fifo_coupling`` are the large-``M`` terms weighted by
-    ``1 - beta``, and ``end_imbalance`` also holds ``beta`` times the no-stall form's excess over
-    ``M mu``, so that ``sum = (1 - beta) * large + beta * no_stall``.
-    """
-    rows, counts = _no_stall_groups(hw, layer)  # rows[0]: the busiest PE's rows
-    stats = _slice_statistics(rows, layer.weight_density, hw.index_bits)
-    mean, var = stats.mean[0], stats.var[0]
-    sigma = jnp.sqrt(var + 1e-12)
+def _latency_terms(hw: EieHardware, layer: FcLayer, slices: _Slices, fit: LatencyFit) -> dict[str, Array]:
+    hard = hw.smoothing.hard
+    extremum_t = EXTREMUM_TEMPERATURE * hw.smoothing.temperature
+    n = _float(hw.num_pes)
     m = broadcast_columns(layer)
-    e_n = expected_max_normal(hw.num_pes)
-    beta = no_stall_weight(hw, layer)
-    work = m * mean
-    large_imbalance = IMBALANCE_COEFF * sigma * e_n * jnp.sqrt(m + 1e-12)
-    coupling = FIFO_COUPLING_COEFF * m * var * e_n**2 / (_float(hw.fifo_depth) * mean)
+    work = slices.work
+    mu, var = work.mean, work.var  # (2, ...): [busiest, the others]
+    sd, root_m = safe_sqrt(var), safe_sqrt(m)
+    cap = m * clamp_non_negative(jnp.maximum(slices.rows, 1.0) - mu)  # every row an entry, every column
+    counts = jnp.stack(jnp.broadcast_arrays(slices.pes_with_top, n))  # the two no-stall groups
+    blom = expected_max_normal(counts)
+    # item 4: the expected maximum of the per-PE sums, two groups of PEs
+    sum_sd = sd * root_m
+    raw_skew = safe_divide(work.third, sum_sd * var)
+    skew = clip_skewness(raw_skew, SKEW_CLIP_TEMPERATURE * hw.smoothing.temperature, hard=hard)
+    excess = smooth_minimum_relative(sum_sd * expected_max_skewed(skew, counts, blom), cap, extremum_t, hard=hard)
+    gap = clamp_non_negative(m * (mu[0] - mu[1]))  # the busiest group's extra mean work
+    over_others = smooth_maximum_relative(gap + excess[0], excess[1], extremum_t, hard=hard)
+    no_stall = clamp_non_negative(over_others - gap)  # NS: no-stall latency minus M mu
+    # item 5: many columns, the busiest PE
+    e_n = blom[1]
+    imbalance = fit.imbalance * sd[0] * e_n * root_m
+    coupling = fit.fifo_coupling * m * var[0] * e_n**2 / (_float(hw.fifo_depth) * mu[0])
+    # item 6: stalls min(max(A, NS), C) - NS = min(max(A, NS) - NS, C - NS), faded by beta
+    beta = no_stall_weight(hw, layer, fit)
+    above_no_stall = clamp_non_negative(
+        smooth_maximum_relative(imbalance + coupling, no_stall, extremum_t, hard=hard) - no_stall
+    )
+    headroom = clamp_non_negative(cap[0] - no_stall)
+    stalls = smooth_minimum_relative(above_no_stall, headroom, extremum_t, hard=hard)
     return {
-        "work": work,
-        "end_imbalance": (1.0 - beta) * large_imbalance + beta * (_no_stall_max(hw, layer, rows, counts, stats) - work),
-        "fifo_coupling": (1.0 - beta) * coupling,
+        "work": m * mu[0],
+        "end_imbalance": no_stall,
+        "fifo_coupling": (1.0 - beta) * stalls,
     }
 
 
-def latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
-    """Expected cycles from the first broadcast until the last PE finishes (scalar per layer)."""
-    return sum(latency_terms(hw, layer).values(), start=jnp.zeros(()))
+def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
+    """The latency terms (module docstring, items 4-6), cycles, each ``>= 0``; their sum is the latency.
+
+    ``work``: ``M mu``, the busiest PE's mean work; ``end_imbalance``: the excess of the no-stall form
+    (the expected maximum of the per-PE sums, the latency with unbounded FIFOs); ``fifo_coupling``: the
+    stalls of FIFOs of depth ``D``, ``(1 - beta) (min(max(large, no_stall), cap) - no_stall)``
+    (``large``: ``A`` of item 5; ``cap``: ``C`` of item 6).
+    """
+    return _latency_terms(hw, layer, _slices(hw, layer), LATENCY_FIT)
 
 
+def _total(terms: dict[str, Array]) -> Array:
+    return terms["work"] + terms["end_imbalance"] + terms["fifo_coupling"]
+
+
+def latency_cycles(hw: EieHardware, layer: FcLayer, fit: LatencyFit = LATENCY_FIT) -> Array:
+    """Expected cycles from the first broadcast until the last PE finishes (scalar per layer).
+
+    ``fit``: the latency coefficients (default :data:`LATENCY_FIT`; ``benchmarks/fit_eie.py`` varies them).
+    """
+    return _total(_latency_terms(hw, layer, _slices(hw, layer), fit))
+
+
+def no_stall_latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
+    """Expected cycles of the no-stall form alone, ``M mu + NS`` (item 4; exact form for ``M <= D``), cycles."""
+    no_stall_only = dataclasses.replace(hw, fifo_depth=jnp.inf)  # beta = 1
+    return latency_cycles(no_stall_only, layer)
+
+
+# --- counts ----------------------------------------------------------------------------------------------
 def action_counts(hw: EieHardware, layer: FcLayer) -> Counts:
     """Expected chip-wide action counts of one matrix-vector product (module docstring), dimensionless."""
+    slices = _slices(hw, layer)
     m = broadcast_columns(layer)
     n = _float(hw.num_pes)
-    d = layer.weight_density
     k = float(hw.entries_per_spmat_read)
-    entries = m * entries_per_broadcast(hw, layer)
-    macs = m * _float(layer.out_features) * _float(d)
-
-    def words(rows: Array) -> Array:
-        # a slice of e > 0 entries at a uniform word offset touches (e + k - 1) / k words on average
-        p_empty = empty_slice_probability(rows, d)
-        return (expected_entries(rows, d, hw.index_bits) + (k - 1.0) * (1.0 - p_empty)) / k
-
+    s = slices.work.entries
+    macs = m * _float(layer.out_features) * _float(layer.weight_density)
+    fillers = m * _pe_sum(hw, slices, s.fillers)
+    entries = macs + fillers
+    nonempty = m * _pe_sum(hw, slices, 1.0 - s.p_empty)  # slices read, one per nonempty PE-column
     return {
-        "spmat_sram.read": m * _per_pe_sum(hw, layer, words),
+        "spmat_sram.read": (entries + (k - 1.0) * nonempty) / k,
         "ptr_sram.read": PTR_READS_PER_COLUMN * n * m,
         "act_sram.read": entries + _float(layer.in_features),
         "act_sram.write": entries,
         "pe.mac": macs,
-        "pe.filler": entries - macs,
+        "pe.filler": fillers,
         "fifo.push": n * m,
-        "pe.cycle": n * latency_cycles(hw, layer),
+        "pe.cycle": n * _total(_latency_terms(hw, layer, slices, LATENCY_FIT)),
     }
 
 
-def action_energies_pj(hw: EieHardware) -> dict[str, Scalar]:
+def per_action_energy_pj(hw: EieHardware) -> dict[str, Scalar]:
     """Energy of one action of each kind, pJ (same keys as :func:`action_counts`)."""
     return {
         "spmat_sram.read": hw.spmat_read_pj,
@@ -650,60 +488,125 @@ def action_energies_pj(hw: EieHardware) -> dict[str, Scalar]:
     }
 
 
-def energy_pj(hw: EieHardware, layer: FcLayer) -> Counts:
-    """Energy of one matrix-vector product per action kind, pJ (same keys as :func:`action_counts`)."""
-    counts = action_counts(hw, layer)
-    per_action = action_energies_pj(hw)
-    return {key: counts[key] * per_action[key] for key in counts}
-
-
-def hard(hw: EieHardware) -> EieHardware:
-    """The same hardware evaluated without relaxations (exact row split, hard ceil)."""
-    return dataclasses.replace(hw, smoothing=Smoothing(hw.smoothing.temperature, hard=True))
-
-
 def clock_mhz(hw: EieHardware) -> Scalar:
     """Clock frequency, MHz."""
     return hw.clock_mhz
 
 
-def example_workload() -> FcLayer:
-    """EIE Table III Alex-7: 4096 x 4096, 9 % weight and 35.3 % activation density (an interior point)."""
-    return FcLayer(4096.0, 4096.0, 0.09, 0.353, name="Alex-7")
+def lower(layer: LayerStatistics) -> LayerRun[FcLayer]:
+    """How EIE runs one layer of a masked network.
+
+    A fully connected layer is one matrix-vector product over its live input columns (a compressed model
+    stores which inputs it reads; an input whose column is empty is never broadcast). A convolution is run
+    as one product per output position (im2col, ``repeats = out_h * out_w``) with the ``(K, R S C)`` filter
+    matrix. Rows keep their full count (pruned rows stay interleaved over the PEs).
+
+    The weight density is that of the broadcast columns, ``weights_read / (broadcasts * rows)``: EIE reads
+    only the columns of nonzero activations (Sec. III-C), so the model's multiplies ``M * rows * d`` equal
+    the real mean. With no broadcast it is the stored density of the live columns (it then multiplies
+    nothing).
+    """
+    spec = layer.spec
+    live = jnp.asarray(layer.live_inputs)
+    rows = float(spec.fan_out)
+    stored = safe_divide(layer.kept_weights, live * rows)
+    density = safe_divide(layer.weights_read, jnp.asarray(layer.broadcasts) * rows, where_zero=stored)
+    activation = safe_divide(layer.broadcasts, live)
+    return LayerRun(FcLayer(live, rows, density, activation, name=spec.name), float(spec.positions))
+
+
+def dense_limit(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
+    """Counts of the dense product in closed form: every weight multiplies every input (``in * out`` MACs
+    and accumulator writes, no filler), one FIFO push and two pointer reads per PE per input."""
+    macs = _float(layer.in_features) * _float(layer.out_features)
+    pes_times_inputs = _float(hw.num_pes) * _float(layer.in_features)
+    return {
+        "pe.mac": macs,
+        "pe.filler": jnp.zeros_like(macs),
+        "act_sram.write": macs,
+        "act_sram.read": macs + _float(layer.in_features),
+        "fifo.push": pes_times_inputs,
+        "ptr_sram.read": PTR_READS_PER_COLUMN * pes_times_inputs,
+    }
+
+
+def sample_workloads() -> dict[str, FcLayer]:
+    """Layers covering the model's regimes: many broadcast columns (Alex-7, rows a multiple of the PEs and
+    of the 16-row filler span; Alex-8, not), dense activations (NT-We), fewer rows than PEs (LeNet-300-100
+    ip3), a few columns (no-stall form), very sparse and nearly dense weights, and a single column on
+    65 rows (one PE busier than the others on 64 PEs: a no-stall group of one PE, the caps binding)."""
+    return {
+        "alex7": FcLayer(4096.0, 4096.0, 0.09, 0.353, name="Alex-7"),
+        "alex8": FcLayer(4096.0, 1000.0, 0.25, 0.375, name="Alex-8"),
+        "nt_we": FcLayer(4096.0, 600.0, 0.1, 1.0, name="NT-We"),
+        "fewer_rows_than_pes": FcLayer(100.0, 10.0, 0.26, 0.8, name="ip3"),
+        "few_columns": FcLayer(20.0, 300.0, 0.1, 0.3, name="few-columns"),
+        "very_sparse": FcLayer(784.0, 300.0, 0.02, 0.19, name="sparse"),
+        "nearly_dense": FcLayer(300.0, 100.0, 0.97, 0.6, name="dense"),
+        "single_column": FcLayer(100.0, 65.0, 0.3, 0.01, name="single-column"),
+    }
+
+
+def sample_hardware() -> dict[str, EieHardware]:
+    """Besides the paper's 64 PEs: a relaxed, non-integer PE count and a wide machine with short FIFOs."""
+    return {
+        "50.5_pes": dataclasses.replace(EIE_64PE_45NM, num_pes=50.5),
+        "200_pes_fifo_2": dataclasses.replace(EIE_64PE_45NM, num_pes=200.0, fifo_depth=2.0),
+    }
 
 
 COST_MODEL = CostModel(
-    name="eie",
+    card=ModelCard(
+        name="eie",
+        title="EIE sparse inference engine (64 PEs, 800 MHz, 45 nm)",
+        source="Han et al., EIE: Efficient Inference Engine on Compressed Deep Neural Network, ISCA'16, "
+        "Sec. III-VI, Tables II-V",
+        workloads=(FcLayer,),
+    ),
+    per_action_energy_pj=per_action_energy_pj,
     action_counts=action_counts,
-    energy_pj=energy_pj,
     latency_cycles=latency_cycles,
     default_hardware=EIE_64PE_45NM,
-    example_workload=example_workload,
+    sample_workloads=sample_workloads,
+    lower=lower,
+    check_hardware=check_hardware,
+    check_workload=check_workload,
     clock_mhz=clock_mhz,
-    hard=hard,
+    sample_hardware=sample_hardware,
+    monotone=(
+        Monotone("energy", "workload.weight_density"),
+        Monotone("latency", "workload.weight_density"),
+        Monotone("energy", "workload.activation_density"),
+        Monotone("latency", "workload.activation_density"),
+        Monotone("latency", "hardware.fifo_depth", increasing=False, grid=(1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 16.0, 64.0)),
+    ),
+    dense_limit=dense_limit,
 )
 
 __all__ = [
     "COST_MODEL",
     "EIE_64PE_45NM",
+    "LATENCY_FIT",
+    "ColumnWork",
     "EieHardware",
+    "LatencyFit",
     "action_counts",
-    "action_energies_pj",
     "broadcast_columns",
     "check_hardware",
-    "check_layer",
+    "check_workload",
     "clock_mhz",
+    "column_work",
     "column_work_moments",
-    "energy_pj",
+    "empty_slice_probability",
     "entries_per_broadcast",
-    "example_workload",
     "expected_entries",
     "expected_fillers",
     "expected_max_normal",
     "expected_max_skewed",
-    "hard",
     "latency_cycles",
     "latency_terms",
+    "lower",
     "no_stall_latency_cycles",
     "no_stall_weight",
+    "per_action_energy_pj",
 ]

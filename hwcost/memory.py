@@ -21,8 +21,21 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from hwcost import checks, tech
+from hwcost.safe import safe_divide
 from hwcost.smooth import Smoothing, soft_step
-from hwcost.types import Array, ConvLayer, CostModel, Counts, FcLayer, Scalar, pytree_dataclass
+from hwcost.types import (
+    Array,
+    ConvLayer,
+    CostModel,
+    Counts,
+    FcLayer,
+    LayerRun,
+    LayerStatistics,
+    ModelCard,
+    Monotone,
+    Scalar,
+    pytree_dataclass,
+)
 
 
 @pytree_dataclass
@@ -91,7 +104,7 @@ def check_hardware(hw: MemoryHierarchy) -> None:
     checks.check_positive("smoothing.temperature", hw.smoothing.temperature)
 
 
-def check_layer(layer: FcLayer | ConvLayer) -> None:
+def check_workload(layer: FcLayer | ConvLayer) -> None:
     """Raise ``ValueError`` for nonpositive shapes or densities outside [0, 1] (call outside ``jit``)."""
     if isinstance(layer, FcLayer):
         shape_fields: tuple[str, ...] = ("in_features", "out_features")
@@ -159,7 +172,7 @@ def action_counts(hw: MemoryHierarchy, layer: FcLayer | ConvLayer) -> Counts:
     }
 
 
-def access_energies_pj(hw: MemoryHierarchy) -> dict[str, Array]:
+def per_action_energy_pj(hw: MemoryHierarchy) -> dict[str, Array]:
     """Energy of one ``word_bits`` access per level, pJ (keys as in :func:`action_counts`)."""
     rf = hw.register_file_pj_per_bit * hw.word_bits
     sram = hw.sram_pj_per_bit * hw.word_bits
@@ -174,13 +187,6 @@ def access_energies_pj(hw: MemoryHierarchy) -> dict[str, Array]:
     }
 
 
-def energy_pj(hw: MemoryHierarchy, layer: FcLayer | ConvLayer) -> Counts:
-    """Energy per level and action for one inference, pJ (same keys as :func:`action_counts`)."""
-    counts = action_counts(hw, layer)
-    per_access = access_energies_pj(hw)
-    return {key: counts[key] * per_access[key] for key in counts}
-
-
 def latency_cycles(hw: MemoryHierarchy, layer: FcLayer | ConvLayer) -> Array:
     """Streaming time of the layer's traffic, cycles: DRAM bits / DRAM bandwidth + SRAM bits / SRAM bandwidth."""
     counts = action_counts(hw, layer)
@@ -189,14 +195,59 @@ def latency_cycles(hw: MemoryHierarchy, layer: FcLayer | ConvLayer) -> Array:
     return dram_bits / hw.dram_bits_per_cycle + sram_bits / hw.sram_bits_per_cycle
 
 
-def hard(hw: MemoryHierarchy) -> MemoryHierarchy:
-    """The same hierarchy evaluated with the exact "fits on chip" step."""
-    return MemoryHierarchy(**{**vars(hw), "smoothing": Smoothing(hw.smoothing.temperature, hard=True)})
+def lower(layer: LayerStatistics) -> LayerRun[FcLayer | ConvLayer]:
+    """A masked layer as the hierarchy stores and streams it.
+
+    Fully connected: the matrix of its live input columns, ``FcLayer(live, out, kept / (live out),
+    broadcasts / live)`` (pruned inputs are not stored). Convolution: the whole layer as a
+    :class:`~hwcost.types.ConvLayer` with the stored density ``kept / (K C R S)`` and the fraction of
+    nonzero inputs per receptive field, ``broadcasts / (R S C)``. An empty matrix has density 0.
+    """
+    spec = layer.spec
+    if spec.kind == "conv":
+        kh, kw, c, k = (float(d) for d in spec.kernel_shape)
+        return LayerRun(
+            ConvLayer(
+                c,
+                k,
+                kh,
+                kw,
+                float(spec.in_hw[0]),
+                float(spec.in_hw[1]),
+                float(spec.out_hw[0]),
+                float(spec.out_hw[1]),
+                layer.stored_density(),
+                jnp.asarray(layer.broadcasts) / spec.fan_in,
+                name=spec.name,
+            )
+        )
+    live = jnp.asarray(layer.live_inputs)
+    rows = float(spec.fan_out)
+    density = safe_divide(layer.kept_weights, live * rows)
+    activation = safe_divide(layer.broadcasts, live)
+    return LayerRun(FcLayer(live, rows, density, activation, name=spec.name))
 
 
-def example_workload() -> FcLayer:
-    """An interior point: EIE Table III Alex-7 shape (4096 x 4096) at 9% weight, 35.3% activation density."""
-    return FcLayer(4096.0, 4096.0, 0.09, 0.353, name="alex7")
+def dense_limit(hw: MemoryHierarchy, layer: FcLayer | ConvLayer) -> dict[str, Array]:
+    """Register-file accesses of the dense layer in closed form: one partial-sum write and two reads
+    (weight operand, partial sum) per multiply-accumulate, ``in * out`` or ``K C R S Ho Wo`` of them."""
+    if isinstance(layer, FcLayer):
+        macs = layer.in_features * layer.out_features
+    else:
+        macs = layer.out_channels * layer.in_channels * layer.kernel_h * layer.kernel_w * layer.out_h * layer.out_w
+    words = macs * hw.activation_bits / hw.word_bits
+    return {"register_file.read": 2.0 * words, "register_file.write": words}
+
+
+def sample_workloads() -> dict[str, FcLayer | ConvLayer]:
+    """On chip (LeNet-300-100 ip1), off chip (EIE Table III Alex-7 in fp32), at the capacity edge
+    (footprint within one temperature of the SRAM), and a convolution (LeNet-5 conv2)."""
+    return {
+        "on_chip_fc": FcLayer(784.0, 300.0, 0.08, 0.19, name="ip1"),
+        "off_chip_fc": FcLayer(4096.0, 4096.0, 0.3, 0.353, name="Alex-7"),
+        "capacity_edge_fc": FcLayer(4096.0, 4096.0, 0.155, 0.5, name="edge"),
+        "conv": ConvLayer(20.0, 50.0, 5.0, 5.0, 12.0, 12.0, 8.0, 8.0, 0.08, 0.6, name="conv2"),
+    }
 
 
 def clock_mhz(hw: MemoryHierarchy) -> Scalar:
@@ -205,27 +256,41 @@ def clock_mhz(hw: MemoryHierarchy) -> Scalar:
 
 
 COST_MODEL = CostModel(
-    name="memory",
+    card=ModelCard(
+        name="memory",
+        title="register file / SRAM / DRAM hierarchy, 45 nm",
+        source="Horowitz ISSCC'14 via EIE Table I (Han et al., ISCA'16); Han et al., NIPS'15 Fig. 1",
+        workloads=(FcLayer, ConvLayer),
+    ),
+    per_action_energy_pj=per_action_energy_pj,
     action_counts=action_counts,
-    energy_pj=energy_pj,
     latency_cycles=latency_cycles,
     default_hardware=MEMORY_45NM,
-    example_workload=example_workload,
+    sample_workloads=sample_workloads,
+    lower=lower,
+    check_hardware=check_hardware,
+    check_workload=check_workload,
     clock_mhz=clock_mhz,
-    hard=hard,
+    monotone=(
+        Monotone("energy", "workload.weight_density"),
+        Monotone("energy", "workload.activation_density"),
+        Monotone("latency", "workload.weight_density"),
+        Monotone("energy", "hardware.sram_capacity_bytes", increasing=False, grid=tuple(2.0**k for k in range(16, 30))),
+    ),
+    dense_limit=dense_limit,
 )
 
 __all__ = [
     "COST_MODEL",
     "MEMORY_45NM",
     "MemoryHierarchy",
-    "access_energies_pj",
     "action_counts",
     "check_hardware",
-    "check_layer",
-    "energy_pj",
-    "hard",
+    "check_workload",
+    "dense_limit",
     "latency_cycles",
     "layer_sizes",
+    "lower",
     "on_chip_fraction",
+    "per_action_energy_pj",
 ]

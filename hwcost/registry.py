@@ -1,4 +1,9 @@
-"""Registry of the cost models, so that generic code and the property suite can find them all."""
+"""Registry of the cost models: generic code, the property suite, the trainer and the command line find
+every model here and nowhere else.
+
+The models that ship with hwcost are imported on first use (:data:`BUILT_IN`); any other model (a user's,
+or a test's toy model) joins with :func:`register`.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,44 @@ import importlib
 
 from hwcost.types import CostModel
 
-MODEL_MODULES: dict[str, str] = {
+BUILT_IN: dict[str, str] = {
     "eie": "hwcost.eie",
     "memory": "hwcost.memory",
 }
-"""Model name -> module exporting ``COST_MODEL``. Each model module adds itself here on landing."""
+"""Model name -> module exporting ``COST_MODEL``, imported on first use."""
+
+_REGISTERED: dict[str, CostModel] = {}
+
+
+def register(model: CostModel, *, replace: bool = False) -> CostModel:
+    """Add ``model`` under ``model.name``; ``ValueError`` if the name is taken (unless ``replace``)."""
+    if not replace and model.name in names():
+        raise ValueError(f"hardware={model.name!r} is already registered; pass replace=True to replace it")
+    _REGISTERED[model.name] = model
+    return model
+
+
+def unregister(name: str) -> None:
+    """Remove a model added with :func:`register` (built-in models cannot be removed)."""
+    if name not in _REGISTERED or name in BUILT_IN:
+        raise ValueError(f"hardware={name!r} was not added with register(); registered: {', '.join(names())}")
+    del _REGISTERED[name]
+
+
+def names() -> tuple[str, ...]:
+    """Every registered model name, sorted."""
+    return tuple(sorted({*BUILT_IN, *_REGISTERED}))
 
 
 def cost_model(name: str) -> CostModel:
-    """The registered cost model called ``name``."""
-    if name not in MODEL_MODULES:
-        raise ValueError(f"hardware={name!r} is unknown; allowed: {', '.join(sorted(MODEL_MODULES))}")
-    return importlib.import_module(MODEL_MODULES[name]).COST_MODEL
+    """The registered cost model called ``name``; ``ValueError`` naming the allowed names otherwise."""
+    if name not in _REGISTERED:
+        if name not in BUILT_IN:
+            raise ValueError(f"hardware={name!r} is unknown; allowed: {', '.join(names())}")
+        _REGISTERED[name] = importlib.import_module(BUILT_IN[name]).COST_MODEL
+    return _REGISTERED[name]
 
 
 def all_cost_models() -> list[CostModel]:
     """Every registered cost model, in name order."""
-    return [cost_model(name) for name in sorted(MODEL_MODULES)]
+    return [cost_model(name) for name in names()]

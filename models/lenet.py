@@ -12,37 +12,14 @@ collection, so activation densities can be measured (:func:`apply_with_layer_inp
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from hwcost.checks import check_choice
+from hwcost.types import LayerSpec
 
 INPUT_SUFFIX = "_input"
-
-
-class LayerSpec(NamedTuple):
-    """Shape of one layer, readable by hwcost without importing flax.
-
-    ``kind`` is ``"fc"`` (kernel shape (in_features, out_features)) or ``"conv"`` (kernel shape
-    (kernel_h, kernel_w, in_channels, out_channels), stride 1, VALID padding).
-    """
-
-    name: str
-    kind: str
-    kernel_shape: tuple[int, ...]
-    in_hw: tuple[int, int] = (1, 1)
-    out_hw: tuple[int, int] = (1, 1)
-
-    @property
-    def num_weights(self) -> int:
-        """Number of weights (biases excluded)."""
-        n = 1
-        for d in self.kernel_shape:
-            n *= d
-        return n
 
 
 class LeNet300100(nn.Module):

@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 
-VERBS: tuple[str, ...] = ("train", "compress", "simulate", "validate", "sweep", "report")
-
-
-def _available_verbs() -> list[str]:
-    return [v for v in VERBS if importlib.util.find_spec(f"hwcost.cli.{v}") is not None]
+VERBS: tuple[str, ...] = ("train", "compress", "simulate", "validate", "models", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Differentiable hardware cost models for hardware-aware model compression.",
     )
     sub = parser.add_subparsers(dest="verb", metavar="<verb>", required=True)
-    for verb in _available_verbs():
+    for verb in VERBS:
         module = importlib.import_module(f"hwcost.cli.{verb}")
         verb_parser = sub.add_parser(verb, help=module.HELP, description=module.HELP)
         module.add_arguments(verb_parser)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hwcost.checks import check_int_range
-from hwcost.cli.output import format_table, print_json, to_jsonable
+from hwcost.cli.output import format_table, parse_assignments, print_json, to_jsonable
 
 HELP = "compress an MNIST LeNet (deep-compression, ttq, dsd) and report per-layer storage and error"
 
@@ -62,19 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--small", action="store_true", help=argparse.SUPPRESS)  # a few hundred steps (tests)
-
-
-def _overrides(items: list[str], option: str, cast: type) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        layer, sep, value = item.partition("=")
-        if not sep or not layer:
-            raise ValueError(f"--{option}={item!r} must look like LAYER=VALUE")
-        try:
-            out[layer] = cast(value)
-        except ValueError:
-            raise ValueError(f"--{option} {layer}={value!r} is not a {cast.__name__}") from None
-    return out
 
 
 def table_columns(rows: list[dict[str, Any]]) -> list[str]:
@@ -145,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
     if args.pipeline not in pipelines.PIPELINES:
         raise ValueError(f"pipeline={args.pipeline!r} is unknown; allowed: {', '.join(pipelines.PIPELINES)}")
     check_int_range("seed", args.seed, 0)
-    densities = _overrides(args.density, "density", float)
-    bits = _overrides(args.bits, "bits", int)
+    densities = parse_assignments(args.density, "density", float)
+    bits = parse_assignments(args.bits, "bits", int)
     tuned = bool(densities or bits or args.index_bits is not None)
     if tuned and args.pipeline != "deep-compression":
         raise ValueError("--density, --bits and --index-bits apply to --pipeline deep-compression only")

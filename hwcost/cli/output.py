@@ -1,25 +1,12 @@
-"""Output helpers shared by the verbs: aligned text tables for people, JSON for machines."""
+"""Output helpers shared by the verbs: aligned text tables for people (:func:`format_table`), JSON for machines."""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert numpy/JAX scalars and arrays (recursively) into plain JSON types."""
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        arr = np.asarray(value)
-        return arr.item() if arr.ndim == 0 else arr.tolist()
-    return value
+from hwcost.formatting import format_table, to_jsonable
 
 
 def print_json(value: Any) -> None:
@@ -27,26 +14,18 @@ def print_json(value: Any) -> None:
     print(json.dumps(to_jsonable(value), indent=2))
 
 
-def _format(value: Any, digits: int) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    v = float(value)
-    if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
-        return f"{int(v):d}"
-    return f"{v:.{digits}g}"
+def parse_assignments(items: Sequence[str], option: str, cast: type) -> dict[str, Any]:
+    """``["ip1=0.07", ...]`` -> ``{"ip1": 0.07}``; ``ValueError`` naming the option for a malformed item."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--{option}={item!r} must look like NAME=VALUE")
+        try:
+            out[key.strip()] = cast(value)
+        except ValueError:
+            raise ValueError(f"--{option} {key}={value!r} is not a {cast.__name__}") from None
+    return out
 
 
-def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 4) -> str:
-    """Aligned text table of ``rows`` restricted to ``columns`` (numeric columns right-aligned, text left)."""
-    cells = [[_format(row.get(c, ""), digits) for c in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    head = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    numeric = [all(not isinstance(row.get(c, ""), str) for row in rows) for c in columns]
-    body = [
-        "  ".join(x.rjust(w) if num else x.ljust(w) for x, w, num in zip(r, widths, numeric, strict=True))
-        for r in cells
-    ]
-    return "\n".join([head, rule, *body])
+__all__ = ["format_table", "parse_assignments", "print_json", "to_jsonable"]

@@ -2,7 +2,7 @@
 
 Usage::
 
-    hwcost train [--model lenet300|lenet5] [--hardware eie|memory] [--objective energy|latency]
+    hwcost train [--model lenet300|lenet5] [--hardware NAME] [--objective energy|latency]
                  [--lambda L ... | --budget B ...] [--out DIR] [--seed S] [--json]
                  [--groups LAYER=G[,G] ...] [--ttq] [--ste] [--init-threshold T]
 
@@ -22,9 +22,10 @@ several densities, retrained for the same epochs; the Deep Compression pipeline)
   same network in the compressed file format of :mod:`compress.export` (6-bit shared weights);
 * ``pareto.png``: test error against the exact cost relative to the dense network.
 
-The exact cost is archsim's (EIE) on real pruned weights and real test activations, batch 1; for other
-hardware it is the cost model evaluated exactly. Interrupted runs resume: finished points are kept in
-``DIR/points`` and unfinished ones restart from their last epoch checkpoint in ``DIR/checkpoints``.
+The exact cost is the model's reference simulator's (``hwcost models`` lists which have one) on the real
+pruned weights and real test activations, batch 1; without a simulator it is the cost model evaluated exactly.
+Interrupted runs resume: finished points are kept in ``DIR/points`` and unfinished ones restart
+from their last epoch checkpoint in ``DIR/checkpoints``.
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from hwcost.checks import check_choice, check_fraction, check_int_range, check_non_negative
+from hwcost.types import check_objective
 
 HELP = "Hardware-aware training: masks and thresholds trained against accuracy plus simulated cost."
 
 MODELS: tuple[str, ...] = ("lenet300", "lenet5")
-OBJECTIVES: tuple[str, ...] = ("energy", "latency")
+TRAIN_IMAGES = 60_000
+TEST_IMAGES = 10_000
+"""MNIST's training and test set sizes (the largest ``--train-subset`` and ``--eval-images``)."""
 DEFAULT_LAMBDAS: dict[str, tuple[float, ...]] = {"lenet300": (0.1, 0.25, 0.5, 1.0), "lenet5": (0.5, 1.0, 2.0, 4.0)}
 """Default sweep per model: penalty weights λ on the cost relative to the dense network on the training
 data (cross-entropy in nats per unit of dense cost). LeNet-300-100's energy at λ = 1 already removes
@@ -53,7 +57,7 @@ TTQ_INIT_THRESHOLD = 0.05
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost train``."""
     parser.add_argument("--model", default="lenet300", help="lenet300 (default) or lenet5")
-    parser.add_argument("--hardware", default="eie", help="registered cost model (default eie)")
+    parser.add_argument("--hardware", default="eie", help="registered cost model (default eie; see hwcost models)")
     parser.add_argument("--objective", default="energy", help="energy (default) or latency")
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--lambda", dest="lambdas", type=float, nargs="+", help="penalty weight(s) λ >= 0")
@@ -67,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     size.add_argument("--magnitude-densities", type=float, nargs="*", default=None,
                       help="densities of the magnitude-pruning baseline (default 0.1 0.06 0.04 0.025)")  # fmt: skip
     size.add_argument("--no-deep-compression", action="store_true", help="skip the Deep Compression point")
-    size.add_argument("--eval-images", type=int, default=100, help="test images run through archsim (default 100)")
+    size.add_argument("--eval-images", type=int, default=100,
+                      help="test images run through the reference simulator (default 100)")  # fmt: skip
     size.add_argument("--train-subset", type=int, default=None,
                       help="train on the first N training images (quick checks; baseline cached in DIR)")  # fmt: skip
     size.add_argument("--dense-epochs", type=int, default=None, help="dense baseline epochs (default: its own)")
@@ -106,11 +111,11 @@ def parse_groups(model: str, items: list[str] | None) -> dict[str, tuple[str, ..
 def validate(args: argparse.Namespace) -> None:
     """Raise ``ValueError`` with a clear message for bad input (before any training)."""
     from compress.hwtrain import check_budget, check_train_config
-    from hwcost.registry import MODEL_MODULES
+    from hwcost.registry import names
 
     check_choice("model", args.model, MODELS)
-    check_choice("hardware", args.hardware, tuple(sorted(MODEL_MODULES)))
-    check_choice("objective", args.objective, OBJECTIVES)
+    check_choice("hardware", args.hardware, names())
+    check_objective(args.objective)
     for lam in args.lambdas or ():
         check_non_negative("lambda", lam)
     for b in args.budgets or ():
@@ -119,9 +124,9 @@ def validate(args: argparse.Namespace) -> None:
     for name in ("epochs", "finetune_epochs", "dense_epochs"):
         if getattr(args, name) is not None:
             check_int_range(name.replace("_", "-"), getattr(args, name), 0)
-    check_int_range("eval-images", args.eval_images, 1)
+    check_int_range("eval-images", args.eval_images, 1, TEST_IMAGES)
     if args.train_subset is not None:
-        check_int_range("train-subset", args.train_subset, 128)
+        check_int_range("train-subset", args.train_subset, 128, TRAIN_IMAGES)
     for d in args.magnitude_densities or ():
         check_fraction("magnitude density", d, open_low=True)
     if args.init_threshold is not None:
@@ -135,9 +140,10 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def experiment_config(args: argparse.Namespace) -> Any:
-    """The :class:`compress.hwexperiment.ExperimentConfig` of the command line."""
-    from compress.hwexperiment import ExperimentConfig
+    """The :class:`hwcost.experiments.ExperimentConfig` of the command line."""
+    from compress.hwaware import MaskConfig
     from compress.hwtrain import HwTrainConfig
+    from hwcost.experiments import ExperimentConfig
 
     train_kw: dict[str, Any] = {"model": args.model, "hardware": args.hardware, "objective": args.objective,
                                 "seed": args.seed}  # fmt: skip
@@ -145,16 +151,11 @@ def experiment_config(args: argparse.Namespace) -> Any:
         train_kw["epochs"] = args.epochs
     if args.finetune_epochs is not None:
         train_kw["finetune_epochs"] = args.finetune_epochs
-    groups = parse_groups(args.model, args.groups)
-    if groups is not None:
-        train_kw["groups"] = groups
-    if args.ttq:
-        train_kw["ttq"] = True
-        train_kw["init_threshold"] = TTQ_INIT_THRESHOLD
-    if args.ste:
-        train_kw["ste"] = True
+    init_threshold = TTQ_INIT_THRESHOLD if args.ttq else 0.0
     if args.init_threshold is not None:
-        train_kw["init_threshold"] = args.init_threshold
+        init_threshold = args.init_threshold
+    train_kw["masks"] = MaskConfig(groups=parse_groups(args.model, args.groups), mode="ste" if args.ste else "soft",
+                                   ttq=args.ttq, init_threshold=init_threshold)  # fmt: skip
     lambdas = tuple(args.lambdas or ())
     budgets = tuple(args.budgets or ())
     if not lambdas and not budgets:
@@ -172,18 +173,17 @@ def experiment_config(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Validate, run (or resume) the sweep, write the report, model files and plot, print the table."""
     validate(args)
-    from compress.hwexperiment import plot_report, run_experiment
     from hwcost.cli.output import print_json
     from hwcost.cli.report import format_report
-    from models.datasets import Dataset, load_mnist
+    from hwcost.experiments import plot_report, run_experiment
+    from models.datasets import load_mnist, subset
 
     config = experiment_config(args)
     data = load_mnist()
     out = Path(args.out)
     baseline_cache = None
     if args.train_subset is not None:
-        n = args.train_subset
-        data = Dataset(data.train_images[:n], data.train_labels[:n], data.test_images, data.test_labels)
+        data = subset(data, args.train_subset, len(data.test_labels))
         baseline_cache = out / "baseline"  # never poison the shared cache with a subset-trained network
     quiet = args.quiet or args.json
     log = (lambda s: None) if quiet else print

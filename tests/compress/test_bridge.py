@@ -1,4 +1,4 @@
-"""The bridge params + masks + layer inputs -> workloads, and the relative cost term."""
+"""The bridge params + masks + layer inputs -> layer statistics, and the models' lowerings of them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from compress import bridge, hwaware
-from compress.hwtrain import lowering_for
-from hwcost.registry import cost_model
+from hwcost.registry import cost_model, names
 from models.lenet import apply_with_layer_inputs, init_params, layer_specs, make_model
 
 
@@ -20,43 +19,57 @@ def _batch(n: int = 8, seed: int = 0) -> jax.Array:
     return jnp.asarray(x)
 
 
-def _masked_setup(name: str, groups: dict, seed: int = 0):
+def _decisions(name: str, groups: dict, seed: int = 0):
     params = init_params(name, seed)
-    mp = hwaware.init_mask_params(params, hwaware.MaskConfig(groups=groups, init_threshold=0.6))
-    return params, mp
+    return params, hwaware.init_decisions(params, hwaware.MaskConfig(groups=groups, init_threshold=0.6))
 
 
-def test_fc_densities_equal_the_hard_ones_for_hard_masks():
-    params, mp = _masked_setup("lenet300", {"ip1": ("channel", "filter"), "ip2": ("filter",)})
-    mp["ip1"]["channel"] = mp["ip1"]["channel"].at[:200].set(-1.0)
-    mp["ip1"]["filter"] = mp["ip1"]["filter"].at[0, :100].set(-1.0)
-    masks = hwaware.network_masks(params, mp, 0.2, exact=True)
-    weights = hwaware.masked_weights(params, mp, masks)
-    _, inputs = apply_with_layer_inputs(make_model("lenet300"), weights, _batch())
-    gates = {"ip1": {"channel": (mp["ip1"]["channel"] > 0).astype(jnp.float32)}}
+def _masked(name: str, params, decisions, mode: str = "exact", temperature: float = 0.2):
+    masks = hwaware.network_masks(params, decisions, temperature, mode)
+    weights = hwaware.masked_weights(params, decisions, masks)
+    _, inputs = apply_with_layer_inputs(make_model(name), weights, _batch())
+    return masks, weights, inputs
+
+
+def test_fc_statistics_are_the_exact_counts_for_exact_masks_and_straight_through_ones():
+    params, d = _decisions("lenet300", {"ip1": ("channel", "filter"), "ip2": ("filter",)})
+    d["ip1"].gates["channel"] = d["ip1"].gates["channel"].at[:200].set(-1.0)
+    d["ip1"].gates["filter"] = d["ip1"].gates["filter"].at[0, :100].set(-1.0)
+    masks, weights, inputs = _masked("lenet300", params, d)
     specs = layer_specs("lenet300")
-    stored = {"weight_density": "stored", "gates": gates}
-    full = bridge.lower_network(specs, masks, inputs, exact=True, effective_shape=False, **stored)
-    live = bridge.lower_network(specs, masks, inputs, exact=True, **stored)
-    ste = bridge.lower_network(specs, masks, inputs, ste=True, **stored)
-    for spec, w, e, s in zip(specs, full.layers, live.layers, ste.layers, strict=True):
+    plain = hwaware.kernel_and_bias_masks(masks)
+    exact = bridge.layer_statistics(specs, plain, inputs, indicator="exact")
+    ste = bridge.layer_statistics(specs, plain, inputs, indicator="ste")
+    for spec, e, s in zip(specs, exact, ste, strict=True):
         k = np.asarray(weights[spec.name]["kernel"])
-        x = np.asarray(inputs[spec.name]).reshape(8, -1)
-        alive_in = np.any(k != 0, axis=1)
-        assert float(w.weight_density) == pytest.approx(np.mean(k != 0), abs=1e-6)
-        assert float(w.activation_density) == pytest.approx(np.mean((x != 0) & alive_in[None]), abs=1e-6)
-        # live part: pruned inputs and neurons removed; same broadcasts and nonzeros
-        assert float(e.in_features) == alive_in.sum() and float(e.out_features) == k.shape[1]
-        assert float(e.weight_density) == pytest.approx(np.count_nonzero(k) / (alive_in.sum() * k.shape[1]))
-        broadcasts = np.sum((x != 0) & alive_in[None]) / 8
-        assert float(e.in_features * e.activation_density) == pytest.approx(broadcasts, rel=1e-5)
-        # straight-through: the exact values up to the documented affine density map
-        lo, hi = bridge.DENSITY_FLOOR, bridge.DENSITY_CEILING
-        assert float(s.weight_density) == pytest.approx(lo + (hi - lo) * float(e.weight_density), rel=1e-5)
-        assert float(s.activation_density) == pytest.approx(lo + (hi - lo) * float(e.activation_density), rel=1e-5)
-    assert float(live.layers[0].in_features) == 784 - 200
-    # pruned hidden neurons give exact zeros downstream
-    assert float(jnp.max(jnp.abs(inputs["ip2"][:, :100]))) == 0.0
+        x = np.asarray(inputs[spec.name]).reshape(8, -1) != 0
+        alive = np.any(k != 0, axis=1)
+        assert float(e.kept_weights) == np.count_nonzero(k)
+        assert float(e.live_inputs) == alive.sum()
+        assert float(e.broadcasts) == pytest.approx(np.sum(x & alive[None]) / 8, rel=1e-6)
+        multiplies = np.mean(np.sum(x[:, :, None] & (k != 0)[None], axis=(1, 2)))
+        assert float(e.weights_read) == pytest.approx(multiplies, rel=1e-6)
+        assert float(e.input_density) == pytest.approx(np.mean(x), rel=1e-6)
+        for field in ("kept_weights", "live_inputs", "broadcasts", "weights_read", "input_density"):
+            assert float(getattr(s, field)) == float(getattr(e, field)), field  # straight-through: exact value
+    assert float(exact[0].live_inputs) == 784 - 200
+    assert float(jnp.max(jnp.abs(inputs["ip2"][:, :100]))) == 0.0  # pruned hidden neurons: exact zeros downstream
+
+
+def test_eie_lowering_gives_the_real_multiplies_and_the_live_shape():
+    params, d = _decisions("lenet300", {"ip1": ("filter",)})
+    masks, _, inputs = _masked("lenet300", params, d)
+    eie = cost_model("eie")
+    stats = bridge.layer_statistics(layer_specs("lenet300"), hwaware.kernel_and_bias_masks(masks), inputs,
+                                    indicator="exact")  # fmt: skip
+    for s in stats:
+        run = eie.lower(s)
+        layer = run.workload
+        assert run.repeats == 1.0
+        assert float(layer.in_features) == float(s.live_inputs)
+        m = float(layer.in_features * layer.activation_density)
+        assert m == pytest.approx(float(s.broadcasts), rel=1e-6)
+        assert m * float(layer.out_features * layer.weight_density) == pytest.approx(float(s.weights_read), rel=1e-5)
 
 
 def patches_of(x: jax.Array, size: int = 5) -> np.ndarray:
@@ -65,96 +78,80 @@ def patches_of(x: jax.Array, size: int = 5) -> np.ndarray:
     return win.transpose(0, 1, 2, 4, 5, 3)
 
 
-def test_fc_broadcast_density_counts_the_real_multiplies():
-    params, mp = _masked_setup("lenet300", {"ip1": ("filter",)})
-    masks = hwaware.network_masks(params, mp, 0.2, exact=True)
-    weights = hwaware.masked_weights(params, mp, masks)
-    _, inputs = apply_with_layer_inputs(make_model("lenet300"), weights, _batch())
-    specs = layer_specs("lenet300")
-    for effective_shape in (True, False):
-        lowered = bridge.lower_network(specs, masks, inputs, exact=True, effective_shape=effective_shape)
-        for spec, layer in zip(specs, lowered.layers, strict=True):
-            k = np.asarray(weights[spec.name]["kernel"])
-            x = np.asarray(inputs[spec.name]).reshape(8, -1)
-            multiplies = np.mean(np.sum((x != 0)[:, :, None] & (k != 0)[None], axis=(1, 2)))
-            m = float(layer.in_features * layer.activation_density)
-            assert m * float(layer.out_features * layer.weight_density) == pytest.approx(multiplies, rel=1e-5)
-    # relaxed: finite value and gradient with nothing broadcast (the stored density)
-    zero = {name: jnp.zeros_like(x) for name, x in inputs.items()}
-    relaxed = bridge.lower_network(specs, masks, zero, ste=False)
-    assert np.isfinite(float(relaxed.layers[0].weight_density))
-
-
-def test_conv_lowering_density_matches_an_explicit_im2col():
+def test_conv_statistics_match_an_explicit_im2col():
     params = init_params("lenet5", 0)
     masks = {k: {"kernel": (jnp.abs(v["kernel"]) > 0.05).astype(jnp.float32)} for k, v in params.items()}
     masks["conv2"]["kernel"] = masks["conv2"]["kernel"].at[:, :, 3, :].set(0.0)  # input channel 3 unused
     _, inputs = apply_with_layer_inputs(make_model("lenet5"), params, _batch(2))
-    lowered = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True, effective_shape=False)
-    live = bridge.lower_network(layer_specs("lenet5"), masks, inputs, exact=True)
-    # broadcast weight density: the model's multiplies M * out * d are the mean of the real ones
+    stats = bridge.layer_statistics(layer_specs("lenet5"), masks, inputs, indicator="exact")[1]
     kernel = np.asarray(masks["conv2"]["kernel"])  # (5, 5, 20, 50)
-    multiplies = np.mean(np.sum((patches_of(inputs["conv2"]) != 0) * kernel.sum(-1), axis=(-3, -2, -1)))
-    layer = live.layers[1]
-    model_multiplies = float(layer.in_features * layer.activation_density * layer.out_features * layer.weight_density)
-    assert model_multiplies == pytest.approx(multiplies, rel=1e-5)
-    spec = layer_specs("lenet5")[1]
-    alive = np.any(np.asarray(masks["conv2"]["kernel"]) != 0, axis=-1)  # (5, 5, 20)
-    expected = np.mean((patches_of(inputs["conv2"]) != 0) & alive)
-    assert float(lowered.layers[1].activation_density) == pytest.approx(expected, rel=1e-5)
-    assert lowered.repeats[1] == spec.out_hw[0] * spec.out_hw[1]
-    assert float(lowered.layers[1].in_features) == 5 * 5 * 20
-    assert float(live.layers[1].in_features) == alive.sum() == 5 * 5 * 19
-    broadcasts = float(live.layers[1].in_features * live.layers[1].activation_density)
-    assert broadcasts == pytest.approx(expected * 500, rel=1e-5)
+    nonzero = patches_of(inputs["conv2"]) != 0
+    alive = np.any(kernel != 0, axis=-1)  # (5, 5, 20)
+    assert float(stats.live_inputs) == alive.sum() == 5 * 5 * 19
+    assert float(stats.broadcasts) == pytest.approx(np.mean(np.sum(nonzero & alive, axis=(-3, -2, -1))), rel=1e-5)
+    multiplies = np.mean(np.sum(nonzero * kernel.sum(-1), axis=(-3, -2, -1)))
+    assert float(stats.weights_read) == pytest.approx(multiplies, rel=1e-5)
+    run = cost_model("eie").lower(stats)
+    assert run.repeats == 8 * 8  # one product per output position
 
 
 def test_activation_indicator_converges_to_the_nonzero_indicator():
     x = jnp.asarray(np.abs(np.random.default_rng(1).normal(size=(4, 50))) * (np.arange(50) % 3 > 0))
-    hard = bridge.activation_indicator(x, 1.0, exact=True)
-    errs = [float(jnp.mean(jnp.abs(bridge.activation_indicator(x, t, ste=False) - hard))) for t in (1.0, 0.1, 1e-4)]
+    hard = bridge.activation_indicator(x, 1.0, "exact")
+    errs = [float(jnp.mean(jnp.abs(bridge.activation_indicator(x, t, "soft") - hard))) for t in (1.0, 0.1, 1e-4)]
     assert errs[0] > errs[1] > errs[2]
     assert errs[2] < 1e-2
-    np.testing.assert_array_equal(np.asarray(bridge.activation_indicator(x, 0.5, ste=True)), np.asarray(hard))
+    np.testing.assert_array_equal(np.asarray(bridge.activation_indicator(x, 0.5, "ste")), np.asarray(hard))
 
 
-@pytest.mark.parametrize("hardware", ["eie", "memory"])
+@pytest.mark.parametrize("hardware", names())
 def test_dense_network_costs_one_and_the_floor_less(hardware):
     cm = cost_model(hardware)
-    lowering = lowering_for(hardware)
     for name in ("lenet300", "lenet5"):
-        dense = bridge.dense_network(layer_specs(name), **lowering)
-        floor = bridge.floor_network(layer_specs(name), **lowering)
-        for objective in bridge.OBJECTIVES:
-            assert float(bridge.relative_cost(cm, cm.default_hardware, dense, objective, dense)) == pytest.approx(1.0)
-            assert float(bridge.relative_cost(cm, cm.default_hardware, floor, objective, dense)) < 1.0
+        specs = layer_specs(name)
+        dense = bridge.statistics_cost(cm, cm.default_hardware, bridge.dense_statistics(specs))
+        floor = bridge.floor_statistics(specs)
+        for objective in ("energy", "latency"):
+            ref = dense.objective(objective)
+            assert float(bridge.relative_cost(cm, cm.default_hardware, floor, objective, ref)) < 1.0
+
+
+def test_nothing_broadcast_gives_finite_statistics_and_gradients():
+    params, d = _decisions("lenet300", {"ip1": ("filter",)})
+    zero = {s.name: jnp.zeros((8, s.kernel_shape[0])) for s in layer_specs("lenet300")}
+    eie = cost_model("eie")
+
+    def cost(d):
+        masks = hwaware.network_masks(params, d, 0.3, "soft")
+        stats = bridge.layer_statistics(layer_specs("lenet300"), hwaware.kernel_and_bias_masks(masks), zero)
+        return bridge.statistics_cost(eie, eie.default_hardware, stats).energy_pj
+
+    assert np.isfinite(float(cost(d)))
+    assert all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree.leaves(jax.grad(cost)(d)))
 
 
 def test_cost_gradient_reaches_mask_scores_and_activations():
     groups = {"ip1": ("channel", "filter"), "ip2": ("filter",), "ip3": ()}
-    params, mp = _masked_setup("lenet300", groups)
+    params, d = _decisions("lenet300", groups)
     model = make_model("lenet300")
-    cm = cost_model("eie")
+    eie = cost_model("eie")
     specs = layer_specs("lenet300")
-    dense = bridge.dense_network(specs)
     images = _batch()
 
-    def cost(params, mp):
-        masks = hwaware.network_masks(params, mp, 0.3, ste=True)
-        weights = hwaware.masked_weights(params, mp, masks)
+    def cost(params, d):
+        masks = hwaware.network_masks(params, d, 0.3, "ste")
+        weights = hwaware.masked_weights(params, d, masks)
         _, inputs = apply_with_layer_inputs(model, weights, images)
-        hard, soft = hwaware.group_gate(mp["ip1"]["channel"], jnp.asarray(0.3))
-        gates = {"ip1": {"channel": soft + jax.lax.stop_gradient(hard - soft)}}
-        lowered = bridge.lower_network(specs, masks, inputs, gates=gates)
-        return bridge.relative_cost(cm, cm.default_hardware, lowered, "energy", dense)
+        gates = {layer: m.gates for layer, m in masks.items()}
+        stats = bridge.layer_statistics(specs, hwaware.kernel_and_bias_masks(masks), inputs, gates=gates)
+        return bridge.statistics_cost(eie, eie.default_hardware, stats).energy_pj
 
-    g_params, g_mp = jax.grad(cost, argnums=(0, 1))(params, mp)
-    for leaf in jax.tree.leaves((g_params, g_mp)):
-        assert np.all(np.isfinite(np.asarray(leaf)))  # a model singularity never poisons the gradients
+    g_params, g_d = jax.grad(cost, argnums=(0, 1))(params, d)
+    for leaf in jax.tree.leaves((g_params, g_d)):
+        assert np.all(np.isfinite(np.asarray(leaf)))
     for layer in ("ip1", "ip2"):
-        assert float(g_mp[layer]["threshold"]) < 0  # higher threshold -> sparser -> cheaper
-    assert float(jnp.sum(g_mp["ip1"]["channel"])) > 0  # keeping more inputs costs more
-    assert float(jnp.sum(g_mp["ip1"]["filter"])) > 0  # keeping hidden neurons costs more (broadcasts)
-    # activations: the cost pushes the hidden pre-activations down through the biases
-    assert float(jnp.sum(g_params["ip1"]["bias"])) > 0
+        assert float(g_d[layer].threshold) < 0  # higher threshold -> sparser -> cheaper
+    assert float(jnp.sum(g_d["ip1"].gates["channel"])) > 0  # keeping more inputs costs more
+    assert float(jnp.sum(g_d["ip1"].gates["filter"])) > 0  # keeping hidden neurons costs more (broadcasts)
+    assert float(jnp.sum(g_params["ip1"]["bias"])) > 0  # the cost pushes hidden pre-activations down
     assert float(jnp.sum(jnp.abs(g_params["ip2"]["bias"]))) > 0

@@ -36,41 +36,41 @@ def test_soft_element_mask_converges_to_hard_as_temperature_goes_to_zero(params)
 
 
 def test_soft_network_masks_converge_to_exact_masks(params):
-    mp = hwaware.init_mask_params(params, _config(init_threshold=0.5))
-    mp["ip2"]["filter"] = mp["ip2"]["filter"].at[0, :10].set(-2.0)
-    exact = hwaware.network_masks(params, mp, 1.0, exact=True)
+    d = hwaware.init_decisions(params, _config(init_threshold=0.5))
+    d["ip2"].gates["filter"] = d["ip2"].gates["filter"].at[0, :10].set(-2.0)
+    exact = hwaware.network_masks(params, d, 1.0, "exact")
     errs = []
     for t in (1.0, 0.1, 1e-3):
-        soft = hwaware.network_masks(params, mp, t, ste=False)
-        errs.append(float(jnp.mean(jnp.abs(soft["ip2"]["kernel"] - exact["ip2"]["kernel"]))))
+        soft = hwaware.network_masks(params, d, t, "soft")
+        errs.append(float(jnp.mean(jnp.abs(soft["ip2"].kernel - exact["ip2"].kernel))))
     assert errs[0] > errs[1] > errs[2]
     assert errs[2] < 1e-3
 
 
 def test_straight_through_masks_are_exact_with_nonzero_gradient(params):
-    mp = hwaware.init_mask_params(params, _config(init_threshold=0.5))
-    exact = hwaware.network_masks(params, mp, 0.3, exact=True)
-    ste = hwaware.network_masks(params, mp, 0.3, ste=True)
+    d = hwaware.init_decisions(params, _config(init_threshold=0.5))
+    exact = hwaware.network_masks(params, d, 0.3, "exact")
+    ste = hwaware.network_masks(params, d, 0.3, "ste")
     for layer in params:
-        np.testing.assert_array_equal(np.asarray(ste[layer]["kernel"]), np.asarray(exact[layer]["kernel"]))
+        np.testing.assert_array_equal(np.asarray(ste[layer].kernel), np.asarray(exact[layer].kernel))
 
-    def kept(mp):
-        m = hwaware.network_masks(params, mp, 0.3, ste=True)
-        return sum(jnp.sum(v["kernel"]) for v in m.values())
+    def kept(d):
+        m = hwaware.network_masks(params, d, 0.3, "ste")
+        return sum(jnp.sum(v.kernel) for v in m.values())
 
-    grads = jax.grad(kept)(mp)
-    assert float(grads["ip1"]["threshold"]) < 0  # a higher threshold keeps fewer weights
-    assert float(jnp.min(grads["ip2"]["filter"])) > 0  # a higher score keeps its neuron
-    assert float(jnp.min(grads["ip1"]["channel"])) > 0
+    grads = jax.grad(kept)(d)
+    assert float(grads["ip1"].threshold) < 0  # a higher threshold keeps fewer weights
+    assert float(jnp.min(grads["ip2"].gates["filter"])) > 0  # a higher score keeps its neuron
+    assert float(jnp.min(grads["ip1"].gates["channel"])) > 0
 
 
 def test_pruned_output_neuron_masks_its_bias(params):
-    mp = hwaware.init_mask_params(params, _config())
-    mp["ip1"]["filter"] = mp["ip1"]["filter"].at[0, 3].set(-1.0)
-    masks = hwaware.network_masks(params, mp, 0.1, exact=True)
-    assert float(masks["ip1"]["bias"][3]) == 0.0
-    assert float(jnp.sum(masks["ip1"]["kernel"][:, 3])) == 0.0
-    assert float(masks["ip1"]["bias"][2]) == 1.0
+    d = hwaware.init_decisions(params, _config())
+    d["ip1"].gates["filter"] = d["ip1"].gates["filter"].at[0, 3].set(-1.0)
+    masks = hwaware.network_masks(params, d, 0.1, "exact")
+    assert float(masks["ip1"].bias[3]) == 0.0
+    assert float(jnp.sum(masks["ip1"].kernel[:, 3])) == 0.0
+    assert float(masks["ip1"].bias[2]) == 1.0
 
 
 def test_dual_ascent_moves_multiplier_towards_the_budget():
@@ -96,15 +96,22 @@ def test_bad_mask_configuration_is_rejected(params):
         hwaware.check_config(hwaware.MaskConfig(groups={"ip1": ("row",)}), list(params))
     with pytest.raises(ValueError, match="layer"):
         hwaware.check_config(hwaware.MaskConfig(groups={"conv9": ("filter",)}), list(params))
+    with pytest.raises(ValueError, match="mode='hard' is unknown"):
+        hwaware.check_config(hwaware.MaskConfig(groups={}, mode="hard"), list(params))
     with pytest.raises(ValueError, match="temperature_end"):
         hwaware.check_temperatures(1.0, 0.0)
 
 
 def test_ttq_mode_ternarizes_kept_weights(params):
-    mp = hwaware.init_mask_params(params, _config(ttq=True, init_threshold=0.05))
-    masks = hwaware.network_masks(params, mp, 0.1, exact=True, ttq=True)
-    weights = hwaware.masked_weights(params, mp, masks, ttq=True)
+    d = hwaware.init_decisions(params, _config(ttq=True, init_threshold=0.05))
+    masks = hwaware.network_masks(params, d, 0.1, "exact", ttq=True)
+    weights = hwaware.masked_weights(params, d, masks, ttq=True)
     values = np.unique(np.asarray(weights["ip2"]["kernel"]))
     assert values.size <= 3
     density = float(jnp.mean(weights["ip2"]["kernel"] != 0))
-    assert density == pytest.approx(float(jnp.mean(masks["ip2"]["kernel"])), abs=1e-6)
+    assert density == pytest.approx(float(jnp.mean(masks["ip2"].kernel)), abs=1e-6)
+    # the scales start at TTQ's initialisation: the mean magnitude on each side of the threshold
+    w = np.asarray(params["ip2"]["kernel"])
+    delta = 0.05 * np.abs(w).max()
+    assert float(d["ip2"].scales["w_p"]) == pytest.approx(w[w > delta].mean(), rel=1e-5)
+    assert float(d["ip2"].scales["w_n"]) == pytest.approx(-w[w < -delta].mean(), rel=1e-5)

@@ -10,7 +10,7 @@ import pytest
 
 from archsim import eie as archsim_eie
 from hwcost.cli import main
-from hwcost.cli.validate import LAYER_KEYS, SUMMARY_KEYS
+from hwcost.experiments.validation import EIE_LAYER_KEYS, EIE_SUMMARY_KEYS
 from models.specs import EIE_TABLE_III
 
 
@@ -34,7 +34,7 @@ def _simulate(folder, *extra, weights="W.npy", activations="a.npy"):
 
 def test_simulate_json_matches_archsim_and_reports_the_model(layer_files, capsys):
     folder, weights, activations = layer_files
-    assert _simulate(folder, "--pes", "8", "--fifo", "2", "--json") == 0
+    assert _simulate(folder, "--hw", "num_pes=8", "--hw", "fifo_depth=2", "--json") == 0
     report = json.loads(capsys.readouterr().out)
     expected = archsim_eie.simulate(weights, activations, pes=8, fifo_depth=2)
     summary = {row["quantity"]: row for row in report["summary"]}
@@ -47,7 +47,8 @@ def test_simulate_json_matches_archsim_and_reports_the_model(layer_files, capsys
     assert breakdown["pe.mac"]["archsim_count"] == expected.macs
     assert breakdown["spmat_sram.read"]["archsim_count"] == expected.spmat_reads
     assert summary["energy_uj"]["model"] == pytest.approx(sum(r["model_energy_uj"] for r in breakdown.values()))
-    assert report["layer"]["pes"] == 8 and report["layer"]["fifo_depth"] == 2
+    assert report["layer"]["broadcasts"] == expected.broadcasts
+    assert report["layer"]["broadcast_stall_cycles"] == expected.broadcast_stall_cycles
     assert report["layer"]["weight_density"] == pytest.approx(np.count_nonzero(weights) / weights.size)
 
 
@@ -66,7 +67,8 @@ def test_simulate_prints_tables_by_default(layer_files, capsys):
         ("vector", r"weights ndim=1 .* must be 2"),
         ("shape", r"activations length=7 must equal the weights column count 120"),
         ("nan", "activations contains nan"),
-        ("pes", r"pes=0 is outside \[1, inf\)"),
+        ("pes", r"num_pes=0 must be >= 1"),
+        ("field", r"hardware field 'pes' is unknown for eie; allowed: num_pes, clock_mhz, fifo_depth"),
         ("npz", r"holds several arrays \(.npz\)"),
     ],
 )
@@ -84,9 +86,10 @@ def test_simulate_bad_input_exits_2_with_a_clear_message(layer_files, capsys, ba
         "shape": {"activations": "short.npy"},
         "nan": {"activations": "nan.npy"},
         "pes": {},
+        "field": {},
         "npz": {"weights": "two.npz"},
     }[bad]
-    extra = ("--pes", "0") if bad == "pes" else ()
+    extra = {"pes": ("--hw", "num_pes=0"), "field": ("--hw", "pes=8")}.get(bad, ())
     assert _simulate(folder, *extra, **args) == 2
     err = capsys.readouterr().err
     assert err.startswith("hwcost simulate: error: ")
@@ -100,11 +103,11 @@ def test_validate_json_has_one_entry_per_table_iii_layer(capsys):
     assert set(report) == {"layers", "summary"}
     assert [row["layer"] for row in report["layers"]] == [layer.name for layer in EIE_TABLE_III]
     for row, layer in zip(report["layers"], EIE_TABLE_III, strict=True):
-        assert set(LAYER_KEYS) <= set(row)
+        assert set(EIE_LAYER_KEYS) <= set(row)
         assert row["paper_actual_us"] == layer.eie_actual_us
         assert row["archsim_us"] == pytest.approx(archsim_eie.simulate_benchmark(layer).time_us())
         assert row["model_us"] > 0 and row["model_energy_uj"] > 0
-    assert set(SUMMARY_KEYS) <= set(report["summary"])
+    assert set(EIE_SUMMARY_KEYS) <= set(report["summary"])
     # The paper's own geometric-mean speedup over CPU dense, from Table IV (EIE actual vs CPU dense, b=1).
     paper = archsim_eie.geometric_mean([layer.cpu_dense_us / layer.eie_actual_us for layer in EIE_TABLE_III])
     assert report["summary"]["geomean_speedup_paper_over_cpu_dense"] == pytest.approx(paper)

@@ -25,6 +25,8 @@ from hwcost.cli import main
         (["--groups", "ip1=element"], "groups['ip1']='element' is unknown"),
         (["--groups", "ip1"], "groups='ip1' is malformed"),
         (["--init-threshold", "-1"], "init-threshold=-1 must be >= 0"),
+        (["--eval-images", "1000000"], "eval-images=1000000 is outside [1, 10000]"),
+        (["--train-subset", "10000000"], "train-subset=10000000 is outside [128, 60000]"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(argv, message, capsys, tmp_path):
@@ -65,24 +67,13 @@ def test_tiny_run_writes_report_model_and_plot_and_reruns_from_disk(tmp_path, ca
     assert "lambda-0.5" in capsys.readouterr().out
 
 
-def test_rerun_with_other_settings_into_the_same_directory_is_refused(tmp_path, capsys):
-    from compress.hwexperiment import ExperimentConfig, run_experiment
-    from compress.hwtrain import HwTrainConfig
-
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "config.json").write_text("{}")
-    with pytest.raises(ValueError, match="other settings"):
-        run_experiment(ExperimentConfig(train=HwTrainConfig(), lambdas=(1.0,)), None, out)
-
-
 def test_compression_decision_options_reach_the_training_config(tmp_path):
     from hwcost.cli import build_parser
     from hwcost.cli.train import TTQ_INIT_THRESHOLD, experiment_config
 
     argv = ["train", "--model", "lenet5", "--groups", "conv2=kernel,filter", "ip1=", "--ttq", "--ste"]
-    train = experiment_config(build_parser().parse_args(argv)).train
-    assert train.groups == {"conv1": ("filter",), "conv2": ("kernel", "filter"), "ip1": (), "ip2": ()}
-    assert train.ttq and train.ste and train.init_threshold == TTQ_INIT_THRESHOLD
-    default = experiment_config(build_parser().parse_args(["train"])).train
-    assert default.groups is None and not default.ttq and not default.ste and default.init_threshold == 0.0
+    masks = experiment_config(build_parser().parse_args(argv)).train.masks
+    assert masks.groups == {"conv1": ("filter",), "conv2": ("kernel", "filter"), "ip1": (), "ip2": ()}
+    assert masks.ttq and masks.mode == "ste" and masks.init_threshold == TTQ_INIT_THRESHOLD
+    default = experiment_config(build_parser().parse_args(["train"])).train.masks
+    assert default.groups is None and not default.ttq and default.mode == "soft" and default.init_threshold == 0.0

@@ -1,4 +1,3 @@
-import jax
 import numpy as np
 import pytest
 
@@ -11,7 +10,7 @@ HW = memory.MEMORY_45NM
 
 def test_a_32_bit_dram_access_costs_128_sram_accesses():
     # EIE Table I / Sec. I: 640 pJ vs 5 pJ per 32-bit access
-    per_access = memory.access_energies_pj(HW)
+    per_access = memory.per_action_energy_pj(HW)
     np.testing.assert_allclose(per_access["dram.read"] / per_access["sram.read"], 128.0, rtol=1e-6)
     np.testing.assert_allclose(per_access["dram.read"], 640.0, rtol=1e-6)
     np.testing.assert_allclose(per_access["sram.read"], 5.0, rtol=1e-6)
@@ -21,7 +20,7 @@ def test_off_chip_layer_costs_128x_the_weight_traffic_of_an_on_chip_one():
     layer = FcLayer(1024.0, 1024.0, 1.0, 1.0)
     small = memory.MemoryHierarchy(**{**vars(HW), "sram_capacity_bytes": 1024.0, "smoothing": Smoothing(hard=True)})
     big = memory.MemoryHierarchy(**{**vars(HW), "sram_capacity_bytes": 2.0**30, "smoothing": Smoothing(hard=True)})
-    e_off, e_on = memory.energy_pj(small, layer), memory.energy_pj(big, layer)
+    e_off, e_on = memory.COST_MODEL.energy_pj(small, layer), memory.COST_MODEL.energy_pj(big, layer)
     ratio = (e_off["dram.read"] + e_off["dram.write"]) / (e_on["sram.read"] + e_on["sram.write"])
     np.testing.assert_allclose(ratio, 128.0, rtol=1e-6)
 
@@ -40,31 +39,32 @@ def test_conv_layer_counts():
     layer = ConvLayer(3.0, 8.0, 3.0, 3.0, 10.0, 10.0, 8.0, 8.0, 0.5, 0.5)
     weights, inputs, outputs, macs = memory.layer_sizes(layer)
     np.testing.assert_allclose([weights, inputs, outputs, macs], [108.0, 300.0, 512.0, 216 * 64 * 0.25])
-    assert all(np.isfinite(float(v)) for v in memory.energy_pj(HW, layer).values())
+    assert all(np.isfinite(float(v)) for v in memory.COST_MODEL.energy_pj(HW, layer).values())
 
 
-def test_energy_grows_with_weight_density():
-    e = [sum(memory.energy_pj(HW, FcLayer(4096.0, 4096.0, d, 0.3)).values()) for d in (0.1, 0.3, 0.9)]
-    assert e[0] < e[1] < e[2]
+def test_lowering_stores_only_the_live_columns_of_a_fully_connected_layer():
+    from hwcost.types import LayerSpec, LayerStatistics
+
+    spec = LayerSpec("ip2", "fc", (300, 100))
+    stats = LayerStatistics(kept_weights=3000.0, live_inputs=250.0, broadcasts=100.0, weights_read=1000.0,
+                            input_density=0.35, spec=spec)  # fmt: skip
+    run = memory.lower(stats)
+    assert run.repeats == 1.0
+    layer = run.workload
+    assert (float(layer.in_features), float(layer.out_features)) == (250.0, 100.0)
+    assert float(layer.weight_density) == pytest.approx(3000.0 / (250 * 100))
+    assert float(layer.activation_density) == pytest.approx(100.0 / 250)
+    empty = memory.lower(LayerStatistics(0.0, 0.0, 0.0, 0.0, 0.0, spec))
+    assert float(empty.workload.weight_density) == 0.0 and float(empty.workload.activation_density) == 0.0
 
 
-def test_energy_is_differentiable_in_sram_capacity():
-    layer = FcLayer(4096.0, 4096.0, 0.6, 1.0)
+def test_lowering_keeps_a_convolution_whole():
+    from hwcost.types import LayerSpec, LayerStatistics
 
-    def f(cap):
-        hw = memory.MemoryHierarchy(**{**vars(HW), "sram_capacity_bytes": cap})
-        return sum(memory.energy_pj(hw, layer).values())
-
-    g = jax.grad(f)(4.2e7)
-    assert np.isfinite(g) and g < 0  # more SRAM -> more likely on chip -> less energy
-
-
-def test_checks_reject_bad_inputs():
-    with pytest.raises(ValueError, match="weight_density"):
-        memory.check_layer(FcLayer(10.0, 10.0, 1.5, 0.5))
-    with pytest.raises(ValueError, match="in_features"):
-        memory.check_layer(FcLayer(0.0, 10.0, 0.5, 0.5))
-    with pytest.raises(ValueError, match="sram_capacity_bytes"):
-        memory.check_hardware(memory.MemoryHierarchy(**{**vars(HW), "sram_capacity_bytes": -1.0}))
-    memory.check_hardware(HW)
-    memory.check_layer(memory.COST_MODEL.example_workload())
+    spec = LayerSpec("conv2", "conv", (5, 5, 20, 50), in_hw=(12, 12), out_hw=(8, 8))
+    stats = LayerStatistics(kept_weights=2500.0, live_inputs=480.0, broadcasts=200.0, weights_read=4000.0,
+                            input_density=0.4, spec=spec)  # fmt: skip
+    layer = memory.lower(stats).workload
+    assert isinstance(layer, ConvLayer)
+    assert float(layer.weight_density) == pytest.approx(2500.0 / 25000)
+    assert float(layer.activation_density) == pytest.approx(200.0 / 500)

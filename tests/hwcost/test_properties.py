@@ -1,117 +1,166 @@
-"""Registry-driven properties every cost model must have (DESIGN.md sec. 4)."""
+"""Every registered cost model passes every property of :mod:`hwcost.testing`, and the suite catches
+deliberately broken models (a straight-through gradient, a negative energy, a hard twin that relaxes)."""
+
+from __future__ import annotations
 
 import dataclasses
-import itertools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
-from jax.test_util import check_grads
 
-from hwcost.registry import MODEL_MODULES, cost_model
-from hwcost.types import FcLayer, total
-
-NAMES = sorted(MODEL_MODULES)
+from hwcost import registry, testing
+from hwcost.smooth import Smoothing, smooth_relu, soft_step
+from hwcost.types import CostModel, FcLayer, LayerRun, LayerStatistics, ModelCard, Monotone, pytree_dataclass
 
 
-def _evaluate(model, hw, workload):
-    return model.action_counts(hw, workload), model.energy_pj(hw, workload), model.latency_cycles(hw, workload)
+@pytest.mark.parametrize("prop", sorted(testing.PROPERTIES))
+@pytest.mark.parametrize("name", registry.names())
+def test_registered_model_has_property(name, prop):
+    testing.PROPERTIES[prop](registry.cost_model(name))
 
 
-def _with_densities(workload, weight_density, activation_density):
-    return dataclasses.replace(workload, weight_density=weight_density, activation_density=activation_density)
+# --- a small, correct model and broken variants of it ---------------------------------------------------
+@pytree_dataclass
+class TinyHardware:
+    """One MAC unit reading weights from a buffer: ``mac_pj`` per MAC, ``read_pj`` per weight read,
+    ``macs_per_cycle`` throughput; ``smoothing`` relaxes the one-cycle minimum of a layer."""
+
+    mac_pj: float
+    read_pj: float
+    macs_per_cycle: float
+    smoothing: Smoothing
 
 
-def _assert_trees_close(a, b, rtol=1e-5):
-    jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=rtol, atol=1e-6), a, b)
+TINY = TinyHardware(1.0, 2.0, 4.0, Smoothing(0.5))
 
 
-@pytest.fixture(params=NAMES)
-def model(request):
-    return cost_model(request.param)
+def _counts(hw, layer):
+    macs = layer.in_features * layer.out_features * layer.weight_density * layer.activation_density
+    return {"pe.mac": macs, "buffer.read": layer.in_features * layer.out_features * layer.weight_density}
 
 
-def test_terms_are_finite_and_non_negative(model):
-    counts, energy, latency = _evaluate(model, model.default_hardware, model.example_workload())
-    assert set(counts) == set(energy)
-    for value in [*counts.values(), *energy.values(), latency]:
-        assert np.all(np.isfinite(value)) and np.all(np.asarray(value) >= 0)
-    assert float(total(energy)) > 0 and float(latency) > 0
+def _latency(hw, layer):
+    macs = _counts(hw, layer)["pe.mac"] / hw.macs_per_cycle
+    # at least one cycle per nonzero input column: max(macs, columns), relaxed
+    columns = layer.in_features * layer.activation_density
+    return columns + smooth_relu(macs - columns, hw.smoothing.temperature * (columns + 1.0), hard=hw.smoothing.hard)
 
 
-def test_jit_equals_eager(model):
-    hw, workload = model.default_hardware, model.example_workload()
-    eager = _evaluate(model, hw, workload)
-    jitted = jax.jit(lambda h, w: _evaluate(model, h, w))(hw, workload)
-    _assert_trees_close(eager, jitted)
+def _check(layer):
+    for field in ("weight_density", "activation_density"):
+        value = float(getattr(layer, field))
+        if not 0.0 <= value <= 1.0:  # also rejects NaN
+            raise ValueError(f"{field}={value} is outside [0, 1]")
 
 
-def test_vmap_over_a_stacked_sweep_equals_a_python_loop(model):
-    hw, base = model.default_hardware, model.example_workload()
-    points = [_with_densities(base, wd, ad) for wd, ad in ((0.05, 0.2), (0.1, 0.5), (0.3, 0.35), (0.8, 0.9))]
-    stacked = jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, jnp.float32) for x in xs]), *points)
-    swept = jax.jit(jax.vmap(lambda w: _evaluate(model, hw, w)))(stacked)
-    for i, point in enumerate(points):
-        looped = _evaluate(model, hw, point)
-        _assert_trees_close(jax.tree.map(lambda x, i=i: x[i], swept), looped, rtol=1e-4)
+def _check_hw(hw):
+    for field in ("mac_pj", "read_pj", "macs_per_cycle", "temperature"):
+        value = float(hw.smoothing.temperature if field == "temperature" else getattr(hw, field))
+        if not value > 0:
+            raise ValueError(f"{field}={value} must be > 0")
 
 
-def test_no_retrace_across_a_sweep(model):
-    hw, base = model.default_hardware, model.example_workload()
-    traces = []
-
-    @jax.jit
-    def energy(h, w):
-        traces.append(1)
-        return total(model.energy_pj(h, w))
-
-    for wd in (0.05, 0.1, 0.2, 0.4, 0.8):
-        energy(hw, _with_densities(base, jnp.float32(wd), jnp.float32(0.5))).block_until_ready()
-    assert len(traces) == 1
+def _lower(stats: LayerStatistics) -> LayerRun:
+    live = jnp.asarray(stats.live_inputs)
+    rows = float(stats.spec.fan_out)
+    return LayerRun(FcLayer(live, rows, stats.kept_weights / (live * rows), stats.broadcasts / live),
+                    float(stats.spec.positions))  # fmt: skip
 
 
-@pytest.mark.parametrize(("weight_density", "activation_density"), [(0.09, 0.35), (0.3, 0.6)])
-def test_gradients_wrt_densities_in_float64(model, weight_density, activation_density):
-    with jax.enable_x64(True):
-        hw = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), model.default_hardware)
-        base = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), model.example_workload())
-        scale_e = float(total(model.energy_pj(hw, base))) or 1.0
-        scale_t = float(model.latency_cycles(hw, base)) or 1.0
-
-        def energy(wd, ad):
-            return total(model.energy_pj(hw, _with_densities(base, wd, ad))) / scale_e
-
-        def latency(wd, ad):
-            return model.latency_cycles(hw, _with_densities(base, wd, ad)) / scale_t
-
-        args = (jnp.float64(weight_density), jnp.float64(activation_density))
-        check_grads(energy, args, order=1, modes=["fwd", "rev"], eps=1e-5, rtol=2e-3)
-        check_grads(latency, args, order=1, modes=["fwd", "rev"], eps=1e-5, rtol=2e-3)
+TINY_MODEL = CostModel(
+    card=ModelCard("tiny", "one MAC unit", "a test model", (FcLayer,)),
+    per_action_energy_pj=lambda hw: {"pe.mac": hw.mac_pj, "buffer.read": hw.read_pj},
+    action_counts=_counts,
+    latency_cycles=_latency,
+    default_hardware=TINY,
+    sample_workloads=lambda: {"fc": FcLayer(300.0, 100.0, 0.3, 0.5), "one_column": FcLayer(1.0, 10.0, 0.5, 1.0)},
+    lower=_lower,
+    check_hardware=_check_hw,
+    check_workload=_check,
+    clock_mhz=lambda hw: 100.0,
+    monotone=(Monotone("energy", "workload.weight_density"), Monotone("latency", "workload.activation_density")),
+    dense_limit=lambda hw, layer: {"pe.mac": layer.in_features * layer.out_features},
+)
 
 
-def test_energy_is_monotone_in_weight_density(model):
-    hw, base = model.default_hardware, model.example_workload()
-    energies = [float(total(model.energy_pj(hw, _with_densities(base, wd, 0.5)))) for wd in (0.05, 0.2, 0.6, 1.0)]
-    assert all(a <= b for a, b in itertools.pairwise(energies))
+def test_the_suite_passes_a_correct_model():
+    testing.check_all(TINY_MODEL)
 
 
-def _dense_macs(model, hw, workload):
-    """The model's count of multiply-accumulates, where it names one."""
-    counts = model.action_counts(hw, workload)
-    if "pe.mac" in counts:
-        return counts["pe.mac"] + counts.get("pe.filler", 0.0)
-    if "register_file.write" in counts:  # memory: one partial-sum write per MAC per word
-        return counts["register_file.write"] * hw.word_bits / hw.activation_bits
-    return None
+@jax.custom_jvp
+def _straight_through_ceil(x):
+    return jnp.ceil(x)
 
 
-def test_density_one_gives_the_dense_figure(model):
-    hw = model.default_hardware
-    workload = _with_densities(model.example_workload(), 1.0, 1.0)
-    if not isinstance(workload, FcLayer):
-        pytest.skip("dense-figure check written for fully connected workloads")
-    macs = _dense_macs(model, model.hard(hw), workload)
-    if macs is None:
-        pytest.skip(f"{model.name} counts no MACs")
-    np.testing.assert_allclose(macs, workload.in_features * workload.out_features, rtol=1e-5)
+@_straight_through_ceil.defjvp
+def _straight_through_ceil_jvp(primals, tangents):
+    return _straight_through_ceil(primals[0]), tangents[0]
+
+
+def _broken(**changes) -> CostModel:
+    return dataclasses.replace(TINY_MODEL, **changes)
+
+
+def test_the_suite_catches_a_straight_through_gradient():
+    model = _broken(latency_cycles=lambda hw, layer: _straight_through_ceil(_latency(hw, layer)))
+    with pytest.raises(AssertionError, match="d latency_cycles / d workload"):
+        testing.check_gradients(model)
+
+
+def test_the_suite_catches_a_negative_energy():
+    model = _broken(per_action_energy_pj=lambda hw: {"pe.mac": -hw.mac_pj, "buffer.read": hw.read_pj})
+    with pytest.raises(AssertionError, match=r"energy of one pe\.mac"):
+        testing.check_terms(model)
+
+
+def test_the_suite_catches_an_unpriced_action():
+    model = _broken(per_action_energy_pj=lambda hw: {"pe.mac": hw.mac_pj})
+    with pytest.raises(AssertionError, match=r"buffer\.read"):
+        testing.check_terms(model)
+
+
+def test_the_suite_catches_a_hard_twin_that_relaxes():
+    def latency(hw, layer):  # forgets to pass hard=... to its relaxation
+        columns = layer.in_features * layer.activation_density
+        return columns + smooth_relu(_counts(hw, layer)["pe.mac"] / hw.macs_per_cycle - columns, 0.5 * columns)
+
+    with pytest.raises(AssertionError, match="not exact"):
+        testing.check_hard_is_exact(_broken(latency_cycles=latency))
+
+
+def test_the_suite_catches_a_relaxation_that_ignores_the_temperature():
+    def latency(hw, layer):
+        return _latency(hw, layer) * (1.0 + 0.1 * soft_step(layer.weight_density - 0.5, 0.1, hard=hw.smoothing.hard))
+
+    with pytest.raises(AssertionError, match="relaxed at T/1e4"):
+        testing.check_relaxed_converges_to_hard(_broken(latency_cycles=latency))
+
+
+def test_the_suite_catches_a_broken_monotone_promise():
+    model = _broken(monotone=(Monotone("latency", "workload.weight_density", increasing=False),))
+    with pytest.raises(AssertionError, match="not decreasing"):
+        testing.check_monotone(model)
+
+
+def test_the_suite_catches_a_wrong_dense_limit():
+    model = _broken(dense_limit=lambda hw, layer: {"pe.mac": 2.0 * layer.in_features * layer.out_features})
+    with pytest.raises(AssertionError, match="dense limit"):
+        testing.check_dense_limit(model)
+
+
+def test_the_suite_catches_a_check_that_lets_nan_through():
+    model = _broken(check_workload=lambda layer: None)
+    with pytest.raises(AssertionError, match="accepted"):
+        testing.check_input_checks(model)
+
+
+def test_the_suite_catches_a_lowering_with_a_false_gradient():
+    def lower(stats):
+        run = _lower(stats)
+        d = run.workload.weight_density
+        coarse = _straight_through_ceil(d * 10) / 10
+        return run._replace(workload=dataclasses.replace(run.workload, weight_density=coarse))
+
+    with pytest.raises(AssertionError, match=r"statistics\.kept_weights"):
+        testing.check_lowering(_broken(lower=lower))

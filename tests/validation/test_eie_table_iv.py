@@ -12,8 +12,8 @@ import pytest
 from archsim import eie
 from models.specs import EIE_TABLE_III
 
-PER_LAYER_RTOL = 0.30  # archsim / paper within 30% on every layer
-GEOMEAN_RTOL = 0.15  # geometric mean of the nine ratios within 15% of 1
+PER_LAYER_RTOL = 0.30  # archsim / paper on every layer; measured: 0.718 at worst (VGG-6), margin 1.8 points
+GEOMEAN_RTOL = 0.12  # geometric mean of the nine ratios; measured: 0.908, margin 2.8 points
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +23,12 @@ def simulated() -> dict[str, eie.EieSimResult]:
 
 
 @pytest.mark.parametrize("layer", EIE_TABLE_III, ids=[layer.name for layer in EIE_TABLE_III])
-def test_archsim_time_within_30_percent_of_eie_actual(simulated, layer):
+def test_archsim_time_close_to_eie_actual_on_every_layer(simulated, layer):
     ratio = simulated[layer.name].time_us() / layer.eie_actual_us
     assert abs(ratio - 1.0) <= PER_LAYER_RTOL, f"{layer.name}: archsim/paper = {ratio:.3f}"
 
 
-def test_geometric_mean_ratio_within_15_percent(simulated):
+def test_geometric_mean_of_archsim_over_eie_actual_close_to_one(simulated):
     ratios = [simulated[layer.name].time_us() / layer.eie_actual_us for layer in EIE_TABLE_III]
     geomean = eie.geometric_mean(ratios)
     assert abs(geomean - 1.0) <= GEOMEAN_RTOL, f"geometric mean archsim/paper = {geomean:.3f}"

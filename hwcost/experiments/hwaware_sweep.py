@@ -3,7 +3,7 @@ baselines, each point measured exactly, with its Pareto analysis, report and plo
 
 Points (all from the same cached dense baseline, :func:`compress.baseline.dense_baseline`):
 
-* ``joint``: :class:`compress.hwtrain.Trainer` at each λ (or budget B) of the sweep;
+* ``joint``: :func:`compress.hwtrain.train_hwaware` at each λ (or budget B) of the sweep;
 * ``magnitude``: hardware-agnostic element-wise magnitude pruning at several overall densities (per-layer
   densities in Deep Compression's proportions, :func:`magnitude_profile`), retrained under fixed masks for
   the same number of epochs with the same optimizer;
@@ -15,15 +15,13 @@ Every point gets its test error (full MNIST test set) and three values of the co
 
 * ``relaxed``: the differentiable model as trained (soft masks at the final temperature, straight-through
   activation indicators, relaxed hardware) on the evaluation images;
-* ``hard``: the same model evaluated exactly (exact masks, exact densities, ``model.hard(hw)``);
-* ``archsim`` (EIE only): the cycle-level simulator on the real pruned weight matrices and the real
-  activations of each evaluation image, batch 1 as EIE runs, its exact action counts priced with the
-  model's per-action energies (:func:`hwcost.cost.price_action_counts`, the pricing of
-  ``hwcost simulate``). An input whose weight column is empty is dropped before the broadcast (the
-  compressed model stores which inputs it reads); convolutions run as one mat-vec per output position.
+* ``hard``: the same model evaluated exactly (exact masks, exact indicators, ``model.hard(hw)``);
+* ``archsim`` (a model with a reference simulator, :mod:`hwcost.experiments.simulators`): the simulator on
+  the real pruned weights and the real activations of each evaluation image, batch 1, its exact counts
+  priced with the model's per-action energies.
 
-The Pareto claim compares archsim values: for every magnitude point, the lowest joint energy among the
-joint points with equal or better test error, and their ratio.
+The Pareto claim compares exact values (the simulator's, else the hard model's): for every magnitude point,
+the lowest joint cost among the joint points with equal or better test error, and their ratio.
 """
 
 from __future__ import annotations
@@ -38,170 +36,119 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from compress import bridge
-from compress.checkpoint import load_checkpoint, save_checkpoint
-from compress.hwtrain import HwTrainConfig, Trainer, structure_summary
+from compress import bridge, hwaware, hwtrain
+from compress.checkpoint import save_checkpoint, write_atomically
+from compress.hwtrain import Budget, HwTrainConfig, Penalty, structure_summary
 from compress.masks import prune_by_magnitude
 from compress.training import error_rate
-from hwcost.cost import price_action_counts
+from hwcost.experiments.simulators import has_simulator, simulate_network
+from hwcost.formatting import to_jsonable
 from models.datasets import Dataset
-from models.lenet import apply_with_layer_inputs, layer_specs, make_model
+from models.lenet import apply_with_layer_inputs, layer_specs
 
 Array = jax.Array
 
 
-# --- exact cost on archsim --------------------------------------------------------------------------
-def _layer_matvecs(spec: Any, kernel: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(W, activation vectors)`` of one layer and one image: W ``(out, in)``, vectors ``(P, in)``."""
-    if spec.kind == "fc":
-        w = kernel.T
-        vecs = x.reshape(1, -1)
-    else:
-        kh, kw, c, k = kernel.shape
-        w = kernel.reshape(kh * kw * c, k).T
-        win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(0, 1))  # (Ho, Wo, C, kh, kw)
-        vecs = win.transpose(0, 1, 3, 4, 2).reshape(-1, kh * kw * c)
-    alive = np.any(w != 0, axis=0)
-    return w, vecs * alive[None, :]
-
-
-def archsim_cost(model_name: str, weights: Mapping[str, Mapping[str, Any]], images: np.ndarray) -> dict[str, Any]:
-    """Exact EIE cost of a (masked) network, mean over ``images`` run one at a time.
-
-    Args:
-        model_name: ``"lenet300"`` or ``"lenet5"``.
-        weights: ``{layer: {"kernel", "bias"}}`` as the network runs (pruned weights exactly zero).
-        images: (N, 28, 28, 1) evaluation images.
-
-    Returns:
-        ``{"energy_pj", "latency_cycles", "layers": {layer: {"energy_pj", "latency_cycles", "breakdown_pj",
-        "broadcasts"}}}``, means per image; pJ and cycles.
-    """
-    from archsim import eie as archsim_eie  # the independent reference simulator
-    from hwcost import eie as eie_model
-
-    specs = layer_specs(model_name)
-    hw = eie_model.EIE_64PE_45NM
-    per_action = eie_model.action_energies_pj(hw)
-    model = make_model(model_name)
-    _, inputs = apply_with_layer_inputs(model, weights, jnp.asarray(images))
-    n = len(images)
-    layers: dict[str, Any] = {}
-    for spec in specs:
-        kernel = np.asarray(weights[spec.name]["kernel"], np.float64)
-        xs = np.asarray(inputs[spec.name], np.float64)
-        counts: dict[str, float] = {}
-        cycles = 0.0
-        broadcasts = 0.0
-        for i in range(n):
-            w, vecs = _layer_matvecs(spec, kernel, xs[i])
-            coo = archsim_eie.CooMatrix.from_dense(w)
-            for vec in vecs:
-                sim = archsim_eie.simulate(coo, vec, pes=archsim_eie.DEFAULT_PES)
-                for key, value in sim.action_counts().items():
-                    counts[key] = counts.get(key, 0.0) + value
-                cycles += sim.cycles
-                broadcasts += sim.broadcasts
-        counts = {k: v / n for k, v in counts.items()}
-        breakdown = price_action_counts(counts, per_action)
-        layers[spec.name] = {
-            "energy_pj": sum(breakdown.values()),
-            "latency_cycles": cycles / n,
-            "breakdown_pj": breakdown,
-            "broadcasts": broadcasts / n,
-        }
-    return {
-        "energy_pj": sum(v["energy_pj"] for v in layers.values()),
-        "latency_cycles": sum(v["latency_cycles"] for v in layers.values()),
-        "layers": layers,
-    }
-
-
 # --- model values -----------------------------------------------------------------------------------
+def _layer_values(specs: Sequence[Any], runs: Sequence[Any], cost: Any) -> dict[str, Any]:
+    """Per layer (by name): the workload's data fields, its repeats, energy, latency and energy breakdown."""
+    out = {}
+    for spec, run, layer in zip(specs, runs, cost.layers, strict=True):
+        fields = [f.name for f in dataclasses.fields(run.workload) if not f.metadata.get("static")]
+        out[spec.name] = {
+            **{name: float(getattr(run.workload, name)) for name in fields},
+            "repeats": run.repeats,
+            "energy_pj": float(layer.total_energy_pj),
+            "latency_cycles": float(layer.latency_cycles),
+            "breakdown_pj": {k: float(v) for k, v in layer.energy_pj.items()},
+        }
+    return out
+
+
 def model_costs(
-    trainer: Trainer,
+    setup: hwtrain.Setup,
     weights: Mapping[str, Mapping[str, Any]],
     masks: Mapping[str, Mapping[str, Any]],
     images: np.ndarray,
     *,
-    mask_params: Any = None,
+    decisions: Any = None,
 ) -> dict[str, Any]:
-    """Relaxed and hard values of the differentiable model on ``images`` (absolute and relative to dense).
+    """Relaxed and hard values of the differentiable model on ``images`` (absolute, and relative to the
+    dense network with every activation nonzero: ``*_rel_dense_model``).
 
-    ``relaxed``: soft masks at the final temperature (if ``mask_params``; else the exact masks),
-    straight-through activation indicators (exact value, as in training), relaxed hardware. ``hard``: exact
-    masks and indicators, ``model.hard(hw)``.
+    ``relaxed``: soft masks of ``decisions`` at the final temperature (the exact masks without decisions),
+    straight-through activation indicators (exact value, as in training), relaxed hardware. ``hard``:
+    exact masks and indicators, ``model.hard(hw)``.
     """
-    cm, hw = trainer.cost_model, trainer.hw
-    _, inputs = apply_with_layer_inputs(trainer.model, weights, jnp.asarray(images))
+    cm = setup.cost_model
+    params = as_jnp(weights)
+    _, inputs = apply_with_layer_inputs(setup.network, params, jnp.asarray(images))
     out = {}
     for kind in ("relaxed", "hard"):
         exact = kind == "hard"
-        m, gates = masks, {}
-        if not exact and mask_params is not None:
-            t_end = jnp.asarray(trainer.config.temperature_end, jnp.float32)
-            m, _, gates = trainer.masks_and_weights(trainer_params_like(weights), mask_params, t_end, ste=False)
-            # soft masks of the *final* weights (frozen structure): scores and thresholds as learned
-        lowered = bridge.lower_network(
-            trainer.specs, m, inputs, act_temperature=trainer.config.act_temperature, ste=True, exact=exact,
-            gates=gates, **trainer.lowering,
-        )  # fmt: skip
-        h = cm.hard(hw) if exact else hw
-        value = bridge.network_cost_value(cm, h, lowered)
-        dense = bridge.network_cost_value(cm, h, trainer.dense)
+        if not exact and decisions is not None:
+            relaxed = hwtrain.relaxed_masks(setup, params, decisions, setup.config.temperature_end, "soft")
+            m, gates = hwaware.kernel_and_bias_masks(relaxed), {k: v.gates for k, v in relaxed.items()}
+        else:
+            m, gates = masks, {}
+        stats = bridge.layer_statistics(setup.specs, m, inputs, indicator="exact" if exact else "ste",
+                                        act_temperature=setup.config.act_temperature, gates=gates)  # fmt: skip
+        hw = cm.hard(setup.hw) if exact else setup.hw
+        runs = bridge.lower(cm, stats)
+        value = bridge.statistics_cost(cm, hw, stats)
+        dense = bridge.statistics_cost(cm, hw, bridge.dense_statistics(setup.specs))
         out[kind] = {
             "energy_pj": float(value.energy_pj),
             "latency_cycles": float(value.latency_cycles),
             "energy_rel_dense_model": float(value.energy_pj / dense.energy_pj),
             "latency_rel_dense_model": float(value.latency_cycles / dense.latency_cycles),
-            "layers": {
-                w.name: {
-                    "weight_density": float(w.weight_density),
-                    "activation_density": float(w.activation_density),
-                    "energy_pj": float(sum(e.values())),
-                    "latency_cycles": float(lat),
-                    "breakdown_pj": {k: float(v) for k, v in e.items()},
-                }
-                for w, e, lat in zip(lowered.layers, value.layer_energy_pj, value.layer_latency_cycles, strict=True)
-            },
+            "layers": _layer_values(setup.specs, runs, value),
         }
     return out
 
 
-def trainer_params_like(weights: Mapping[str, Mapping[str, Any]]) -> dict:
+def as_jnp(weights: Mapping[str, Mapping[str, Any]]) -> dict:
     """``weights`` as a plain dict of jnp arrays (the params argument of the mask functions)."""
     return {k: {n: jnp.asarray(v) for n, v in leaves.items()} for k, leaves in weights.items()}
 
 
+def exact_cost(setup: hwtrain.Setup, weights: Mapping[str, Mapping[str, Any]], images: np.ndarray) -> dict[str, Any]:
+    """The reference simulator's cost of a network on ``images`` run one at a time (see
+    :func:`hwcost.experiments.simulators.simulate_network`)."""
+    _, inputs = apply_with_layer_inputs(setup.network, as_jnp(weights), jnp.asarray(images))
+    return simulate_network(setup.config.hardware, setup.specs, weights, inputs, setup.hw)
+
+
 def evaluate_point(
-    trainer: Trainer,
+    setup: hwtrain.Setup,
     data: Dataset,
     weights: Mapping[str, Mapping[str, Any]],
     masks: Mapping[str, Mapping[str, Any]],
     eval_images: np.ndarray,
     *,
-    mask_params: Any = None,
-    exact_sim: bool = True,
+    decisions: Any = None,
 ) -> dict[str, Any]:
-    """Test error (percent, full test set), structure, model values and (EIE) the archsim cost."""
-    err = 100.0 * error_rate(trainer.model, weights, data.test_images, data.test_labels)
+    """Test error (percent, full test set), structure, model values and (with a simulator) the exact cost."""
+    err = 100.0 * error_rate(setup.network, as_jnp(weights), data.test_images, data.test_labels)
     point: dict[str, Any] = {
         "test_error_pct": err,
         "structure": structure_summary(weights),
-        "model": model_costs(trainer, weights, masks, eval_images, mask_params=mask_params),
+        "model": model_costs(setup, weights, masks, eval_images, decisions=decisions),
     }
-    if exact_sim and trainer.config.hardware == "eie":
-        point["archsim"] = archsim_cost(trainer.config.model, weights, eval_images)
+    if has_simulator(setup.config.hardware):
+        point["archsim"] = exact_cost(setup, weights, eval_images)
     return point
 
 
 # --- Pareto analysis --------------------------------------------------------------------------------
+def _objective_key(objective: str) -> str:
+    return "energy_pj" if objective == "energy" else "latency_cycles"
+
+
 def exact_value(point: Mapping[str, Any], objective: str) -> float:
-    """The exact cost of a point: archsim if measured, else the hard model (pJ or cycles)."""
-    key = "energy_pj" if objective == "energy" else "latency_cycles"
-    if "archsim" in point:
-        return float(point["archsim"][key])
-    return float(point["model"]["hard"][key])
+    """The exact cost of a point: the simulator's if measured, else the hard model's (pJ or cycles)."""
+    key = _objective_key(objective)
+    return float(point["archsim"][key]) if "archsim" in point else float(point["model"]["hard"][key])
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -221,28 +168,24 @@ def dominance_ratios(joint: Sequence[tuple[float, float]], baseline: Sequence[tu
     rows = []
     for b_err, b_cost in baseline:
         ok = [(c, e) for e, c in joint if e <= b_err + 1e-9]
-        if ok:
-            c, e = min(ok)
-            rows.append({"baseline_error_pct": b_err, "baseline_cost": b_cost, "joint_error_pct": e,
-                         "joint_cost": c, "ratio": b_cost / c})  # fmt: skip
-        else:
-            rows.append({"baseline_error_pct": b_err, "baseline_cost": b_cost, "joint_error_pct": None,
-                         "joint_cost": None, "ratio": None})  # fmt: skip
+        c, e = min(ok) if ok else (None, None)
+        rows.append({"baseline_error_pct": b_err, "baseline_cost": b_cost, "joint_error_pct": e, "joint_cost": c,
+                     "ratio": None if c is None else b_cost / c})  # fmt: skip
     return rows
 
 
 # --- the experiment ---------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
-    """A sweep: the training settings (target overridden per point), the targets and the baselines.
+    """A sweep: the training settings (target replaced per point), the targets and the baselines.
 
     Attributes:
-        train: :class:`HwTrainConfig` (its ``lam``/``budget`` are replaced by each sweep value).
+        train: :class:`~compress.hwtrain.HwTrainConfig` (its ``target`` is replaced by each sweep value).
         lambdas: penalty weights of the sweep (penalised form), or
         budgets: budgets of the sweep (constrained form); exactly one of the two is non-empty.
         magnitude_densities: overall densities of the magnitude-pruning baseline (:func:`magnitude_profile`).
         deep_compression: run the Deep Compression point.
-        eval_images: test images run through archsim (batch 1 each).
+        eval_images: test images run through the simulator (batch 1 each).
         dense_epochs: epochs of the dense baseline (None: its default).
     """
 
@@ -257,6 +200,11 @@ class ExperimentConfig:
 
 def _point_key(kind: str, value: float) -> str:
     return f"{kind}-{value:g}"
+
+
+def write_json(path: Path, value: Any) -> None:
+    """``value`` as indented JSON, written atomically."""
+    write_atomically(path, json.dumps(to_jsonable(value), indent=1))
 
 
 def run_experiment(
@@ -276,25 +224,24 @@ def run_experiment(
     runs after every training epoch (a test stops a run by raising from it). ``baseline_cache``: folder
     of the dense baseline's cache (default: the shared one of :mod:`compress.baseline`).
     """
-    from compress.baseline import dense_baseline  # heavy import chain, only needed here
+    from compress.baseline import dense_baseline
 
     tc = config.train
     out = Path(out_dir)
     (out / "points").mkdir(parents=True, exist_ok=True)
-    settings = json.dumps(_jsonable(dataclasses.asdict(config)), sort_keys=True)
+    settings = json.dumps(to_jsonable(config), sort_keys=True)
     stored = out / "config.json"
     if stored.is_file() and stored.read_text() != settings:
         raise ValueError(
             f"out={str(out_dir)!r} holds a run with other settings ({stored}); resume it with the same settings "
             "or choose another output directory"
         )
-    stored.write_text(settings)
+    write_atomically(stored, settings)
     ckpt_dir = out / "checkpoints"
-    dense = dense_baseline(
-        tc.model, data, seed=tc.seed, epochs=config.dense_epochs, cache_dir=baseline_cache, progress=progress
-    )
-    dense = trainer_params_like(dense)
-    trainer = Trainer(tc, data)
+    dense = as_jnp(dense_baseline(tc.model, data, seed=tc.seed, epochs=config.dense_epochs, cache_dir=baseline_cache,
+                                  progress=progress))  # fmt: skip
+    training = hwtrain.hwaware_training(tc, len(data.train_labels) // tc.batch_size)
+    setup = training.setup
     eval_images = np.asarray(data.test_images[: config.eval_images])
     ones = jax.tree.map(jnp.ones_like, dense)
 
@@ -304,36 +251,37 @@ def run_experiment(
             return json.loads(path.read_text())
         log(f"[{key}] ...")
         result = compute()
-        path.write_text(json.dumps(result, indent=1))
+        write_json(path, result)
         log(f"[{key}] test error {result['test_error_pct']:.2f}%, exact {tc.objective} "
             f"{exact_value(result, tc.objective):.4g}")  # fmt: skip
         return result
 
+    def train(key: str, target: hwtrain.Target, masks: Any = None) -> tuple[Any, list, dict, dict]:
+        cb = None if callback is None else (lambda e, s: callback(key, e, s))
+        state, history = hwtrain.train_hwaware(training, dense, data, target, masks=masks,
+                                               checkpoint=ckpt_dir / f"{key}.ckpt", progress=progress, desc=key,
+                                               callback=cb)  # fmt: skip
+        masks, weights = hwtrain.final_weights(training, state)
+        return state, history, masks, weights
+
     points: dict[str, dict[str, Any]] = {}
-    points["dense"] = point(
-        "dense", lambda: {"kind": "dense", **evaluate_point(trainer, data, dense, ones, eval_images)}
-    )
+    points["dense"] = point("dense", lambda: {"kind": "dense", **evaluate_point(setup, data, dense, ones, eval_images)})
 
     sweep = [("lambda", v) for v in config.lambdas] + [("budget", v) for v in config.budgets]
     for kind, value in sweep:
         key = _point_key(kind, value)
 
         def compute(kind: str = kind, value: float = value, key: str = key) -> dict[str, Any]:
-            target = {"lam": value} if kind == "lambda" else {"budget": value}
-            cb = None if callback is None else (lambda e, s, k=key: callback(k, e, s))
-            state, history = trainer.train(
-                dense, **target, checkpoint=ckpt_dir / f"{key}.ckpt", progress=progress, desc=key, callback=cb
-            )
-            masks, weights = trainer.final_weights(state)
+            target = Penalty(value) if kind == "lambda" else Budget(value)
+            state, history, masks, weights = train(key, target)
             save_checkpoint(out / "models" / f"{key}.ckpt", weights, {"model": tc.model, kind: value})
-            res = evaluate_point(trainer, data, weights, masks, eval_images, mask_params=state.mask_params)
+            res = evaluate_point(setup, data, weights, masks, eval_images, decisions=state.decisions)
             exported = export_compressed(tc.model, weights, out / "models" / f"{key}.hwdc")
-            if exported is not None:
-                res["compressed_file"] = exported | {"test_error_pct": 100.0 * error_rate(
-                    trainer.model, load_compressed_weights(out / "models" / f"{key}.hwdc"),
-                    data.test_images, data.test_labels)}  # fmt: skip
+            res["compressed_file"] = exported | {"test_error_pct": 100.0 * error_rate(
+                setup.network, load_compressed_weights(out / "models" / f"{key}.hwdc"), data.test_images,
+                data.test_labels)}  # fmt: skip
             res.update(kind="joint", target={kind: value}, history=history, final_lambda=float(state.lam),
-                       thresholds=_thresholds(state.mask_params))  # fmt: skip
+                       thresholds=_thresholds(state.decisions))  # fmt: skip
             return res
 
         points[key] = point(key, compute)
@@ -342,13 +290,10 @@ def run_experiment(
         key = _point_key("magnitude", d)
 
         def compute_mag(d: float = d, key: str = key) -> dict[str, Any]:
-            masks = prune_by_magnitude(dense, magnitude_profile(tc.model, d))
-            cb = None if callback is None else (lambda e, s, k=key: callback(k, e, s))
-            state, history = trainer.train(
-                dense, masks=masks, checkpoint=ckpt_dir / f"{key}.ckpt", progress=progress, desc=key, callback=cb
+            _, history, masks, weights = train(
+                key, Penalty(0.0), prune_by_magnitude(dense, magnitude_profile(tc.model, d))
             )
-            masks, weights = trainer.final_weights(state)
-            res = evaluate_point(trainer, data, weights, masks, eval_images)
+            res = evaluate_point(setup, data, weights, masks, eval_images)
             res.update(kind="magnitude", density=d, history=history)
             return res
 
@@ -363,17 +308,17 @@ def run_experiment(
             workdir = out / "deep_compression"
             report = run_pipeline(tc.model, data, seed=tc.seed, workdir=workdir, progress=progress)
             _, loaded = export.load_params(workdir / f"{tc.model}.hwdc")
-            weights = trainer_params_like(loaded)
+            weights = as_jnp(loaded)
             masks = {k: {"kernel": (v["kernel"] != 0).astype(jnp.float32), "bias": jnp.ones_like(v["bias"])}
                      for k, v in weights.items()}  # fmt: skip
-            res = evaluate_point(trainer, data, weights, masks, eval_images)
+            res = evaluate_point(setup, data, weights, masks, eval_images)
             res.update(kind="deep_compression", pipeline_test_error_pct=report["test_error_after"])
             return res
 
         points["deep_compression"] = point("deep_compression", compute_dc)
 
     report = summarize(config, points)
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+    write_json(out / "report.json", report)
     return report
 
 
@@ -381,13 +326,9 @@ EXPORT_WEIGHT_BITS = 6
 """Bits per shared weight of the exported file (Deep Compression's LeNet setting, Table 2)."""
 
 
-def export_compressed(model_name: str, weights: Mapping[str, Mapping[str, Any]], path: Path) -> dict[str, Any] | None:
+def export_compressed(model_name: str, weights: Mapping[str, Mapping[str, Any]], path: Path) -> dict[str, Any]:
     """Write ``weights`` in the compressed format of :mod:`compress.export` (k-means shared weights, relative
-    indices, Huffman); returns ``{"path", "bytes"}``, or None when that module is not available."""
-    import importlib.util
-
-    if importlib.util.find_spec("compress.export") is None:
-        return None
+    indices, Huffman); returns ``{"path", "bytes", "weight_bits"}``."""
     from compress import encoding, export, sharing
 
     encoded = []
@@ -403,14 +344,14 @@ def load_compressed_weights(path: Path) -> dict:
     from compress import export
 
     _, loaded = export.load_params(path)
-    return trainer_params_like(loaded)
+    return as_jnp(loaded)
 
 
 def magnitude_profile(model_name: str, density: float) -> dict[str, float]:
     """Per-layer densities of the magnitude baseline at overall weight density ``density``: in the proportions
     of Deep Compression's hand-tuned per-layer densities (Tables 2 and 3), scaled together and capped at 1,
-    the cap's excess redistributed over the other layers. A stronger baseline than one density everywhere
-    (measured on LeNet-300-100 at 10 %: one density everywhere 2.5 % test error, the profile 1.9 %)."""
+    the cap's excess redistributed over the other layers (a stronger baseline than one density everywhere:
+    ``benchmarks/results/hwaware_lenet300.json``)."""
     from compress.deep_compression import CONFIGS
 
     sizes = {s.name: s.num_weights for s in layer_specs(model_name)}
@@ -428,20 +369,20 @@ def magnitude_profile(model_name: str, density: float) -> dict[str, float]:
     return {k: 1.0 for k in sizes}
 
 
-def _thresholds(mask_params: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
-    return {layer: float(e["threshold"]) for layer, e in mask_params.items() if "threshold" in e}
+def _thresholds(decisions: Mapping[str, Any]) -> dict[str, float]:
+    return {layer: float(d.threshold) for layer, d in decisions.items() if d.threshold is not None}
 
 
 def summarize(config: ExperimentConfig, points: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The report: every point with its relative exact cost, the Pareto fronts and the dominance ratios."""
     tc = config.train
     objective = tc.objective
+    okey = _objective_key(objective)
     ref = exact_value(points["dense"], objective)
     rows = []
     for key, p in points.items():
         exact = exact_value(p, objective)
         m = p["model"]
-        okey = "energy_pj" if objective == "energy" else "latency_cycles"
         rows.append({
             "point": key,
             "kind": p["kind"],
@@ -458,24 +399,23 @@ def summarize(config: ExperimentConfig, points: Mapping[str, Mapping[str, Any]])
     mag = [(r["test_error_pct"], r["exact"]) for r in rows if r["kind"] == "magnitude"]
     ratios = dominance_ratios(joint, mag)
     valid = [r for r in ratios if r["ratio"] is not None]
-    best = max(valid, key=lambda r: r["ratio"]) if valid else None
     dc = [r for r in rows if r["kind"] == "deep_compression"]
-    dc_ratio = dominance_ratios(joint, [(dc[0]["test_error_pct"], dc[0]["exact"])])[0] if dc else None
-    exact_source = "archsim" if "archsim" in points["dense"] else "hard model"
     return {
         "model": tc.model,
         "hardware": tc.hardware,
         "objective": objective,
-        "exact_source": exact_source,
+        "exact_source": "archsim" if "archsim" in points["dense"] else "hard model",
         "exact_unit": "pJ" if objective == "energy" else "cycles",
         "dense_exact": ref,
-        "config": _jsonable(dataclasses.asdict(config)),
+        "config": to_jsonable(config),
         "rows": rows,
         "pareto_joint": [rows[i]["point"] for i in _front_of(rows, "joint")],
         "pareto_magnitude": [rows[i]["point"] for i in _front_of(rows, "magnitude")],
         "dominance_vs_magnitude": ratios,
-        "best_ratio_vs_magnitude": best,
-        "dominance_vs_deep_compression": dc_ratio,
+        "best_ratio_vs_magnitude": max(valid, key=lambda r: r["ratio"]) if valid else None,
+        "dominance_vs_deep_compression": dominance_ratios(joint, [(dc[0]["test_error_pct"], dc[0]["exact"])])[0]
+        if dc
+        else None,
         "points": points,
     }
 
@@ -493,16 +433,11 @@ def _overall_density(structure: Mapping[str, Mapping[str, Any]]) -> float:
     return num / den
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def plot_report(report: Mapping[str, Any], path: str | Path) -> Path:
-    """PNG of test error vs exact cost relative to dense: joint sweep, magnitude pruning, Deep Compression."""
+    """PNG of test error vs exact cost relative to dense: joint sweep, magnitude pruning, Deep Compression
+    (written atomically)."""
+    import io
+
     import matplotlib
     import matplotlib.ticker
 
@@ -531,15 +466,7 @@ def plot_report(report: Mapping[str, Any], path: str | Path) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     plt.close(fig)
-    return path
-
-
-def load_state_weights(path: str | Path, model_name: str) -> dict:
-    """Masked weights saved by :func:`run_experiment` (``out_dir/models/<key>.ckpt``)."""
-    from models.lenet import init_params
-
-    weights, _ = load_checkpoint(path, init_params(model_name))
-    return weights
+    return write_atomically(path, buffer.getvalue())

@@ -1,0 +1,229 @@
+"""The README's table of measured results, rendered from the committed files in ``benchmarks/results/``.
+
+    python benchmarks/readme_figures.py           # print the table
+    python benchmarks/readme_figures.py --write   # replace the table in README.md
+
+The README holds the table between ``<!-- results:begin -->`` and ``<!-- results:end -->``;
+``tests/test_readme.py`` checks that it equals this rendering, so every figure in it comes from a result file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def _json(name: str) -> Any:
+    return json.loads((RESULTS / name).read_text())
+
+
+def _text_number(name: str, pattern: str) -> float:
+    match = re.search(pattern, (RESULTS / name).read_text())
+    if match is None:
+        raise ValueError(f"{RESULTS / name} has no line matching {pattern!r}")
+    return float(match.group(1))
+
+
+def _pct(value: float) -> str:
+    return f"{value:.2f}%"
+
+
+def eie_table_iv() -> tuple[str, str, str, str]:
+    report = _json("eie_validation.json")
+    ratios = [row["archsim_over_paper"] for row in report["table_iv"]["layers"]]
+    summary = report["table_iv"]["summary"]
+    return (
+        "EIE, nine Table III layers: archsim / paper actual time",
+        f"{min(ratios):.2f}-{max(ratios):.2f}, geometric mean {summary['geomean_archsim_over_paper']:.3f}",
+        "Table IV",
+        "`hwcost validate eie`",
+    )
+
+
+def eie_model_vs_archsim() -> tuple[str, str, str, str]:
+    report = _json("eie_validation.json")
+    nine = max(abs(row["model_over_archsim"] - 1.0) for row in report["table_iv"]["layers"])
+    rand = report["random_layers"]
+    return (
+        f"EIE model / archsim, nine layers; {len(rand['layers'])} random layers",
+        f"within {100 * nine:.1f}%; mean {rand['mean_abs_error_pct']:.1f}%, max {rand['max_abs_error_pct']:.1f}%",
+        "",
+        "`python benchmarks/eie_validation.py`",
+    )
+
+
+def eie_sweep() -> tuple[str, str, str, str]:
+    rate = _text_number("eie_sweep.txt", r"-> ([0-9.e+]+) points/s")
+    speedup = _text_number("eie_sweep.txt", r"speedup of the model over archsim: ([0-9.e+]+)x")
+    points = _text_number("eie_sweep.txt", r"points: (\d+)")
+    return (
+        f"EIE model sweep, one `jit(vmap)` over {points:.1e} points (2 CPU cores)",
+        f"{rate:.1e} points/s, {speedup:.1e}x archsim",
+        "",
+        "`python benchmarks/eie_sweep.py`",
+    )
+
+
+def deep_compression(model: str, title: str, paper: str) -> Callable[[], tuple[str, str, str, str]]:
+    def row() -> tuple[str, str, str, str]:
+        report = _json(f"deep_compression_{model}.json")
+        return (
+            f"Deep Compression, {title}",
+            f"{report['total']['compression_pqh']:.1f}x at {_pct(report['test_error_after'])} error",
+            paper,
+            f"`python benchmarks/deep_compression_{model}.py`",
+        )
+
+    return row
+
+
+def ttq() -> tuple[str, str, str, str]:
+    report = _json("ttq_lenet5.json")
+    return (
+        "TTQ, LeNet-5 (first and last layer full precision)",
+        f"{_pct(report['test_error_after'])} vs {_pct(report['test_error_before'])} full precision",
+        "",
+        "`python benchmarks/ttq_lenet5.py`",
+    )
+
+
+def dsd() -> tuple[str, str, str, str]:
+    s = _json("dsd_lenet300.json")["summary"]
+    d, dense = s["dsd_error_pct"], s["dense_same_epochs_error_pct"]
+    gain = abs(s["difference_in_test_images"]) < 100 * s["binomial_se_points"]
+    verdict = "no measurable gain" if gain else "a measurable difference"
+    return (
+        f"DSD vs dense at equal epochs, LeNet-300-100, {len(d['values'])} seeds",
+        f"{d['mean']:.2f} ± {d['std']:.2f}% vs {dense['mean']:.2f} ± {dense['std']:.2f}%: {verdict}",
+        "",
+        "`python benchmarks/dsd_lenet300.py`",
+    )
+
+
+def ladder() -> tuple[str, str, str, str]:
+    report = _json("granularity_ladder_lenet5.json")
+    errors = ", ".join(f"{r['granularity']} {_pct(r['test_error_pct'])}" for r in report["rungs"])
+    bits = []
+    for rung in (report["rungs"][0], report["rungs"][-1]):
+        conv = [layer for layer in rung["storage"]["layers"] if layer["layer"].startswith("conv")]
+        kept = sum(layer["kept_groups"] * layer["group_size"] for layer in conv)
+        bits.append(sum(layer["index_storage_bits"] for layer in conv) / kept)
+    return (
+        f"granularity ladder, LeNet-5 at {100 * (1 - report['density']):.0f}% sparsity",
+        f"{errors} error; conv index bits {bits[0]:.2f} -> {bits[1]:.2f} per kept weight",
+        "",
+        "`python benchmarks/granularity_ladder.py`",
+    )
+
+
+def _model_over_exact(report: dict, kinds: tuple[str, ...]) -> tuple[float, float]:
+    values = [r["hard_over_exact"] for r in report["rows"] if r["kind"] in kinds]
+    return min(values), max(values)
+
+
+def hwaware(name: str, title: str, objective: str) -> Callable[[], tuple[str, str, str, str]]:
+    def row() -> tuple[str, str, str, str]:
+        report = _json(f"{name}.json")
+        first = report["dominance_vs_magnitude"][0]
+        best = report["best_ratio_vs_magnitude"]
+        lo, hi = _model_over_exact(report, ("joint", "magnitude", "deep_compression"))
+        dc = [r for r in report["rows"] if r["kind"] == "deep_compression"]
+        parts = []
+        if first["ratio"] is not None:
+            parts.append(f"{first['ratio']:.2f}x lower {objective} at {_pct(first['joint_error_pct'])} vs "
+                         f"{_pct(first['baseline_error_pct'])} error")  # fmt: skip
+        if best is not None:
+            parts.append(f"{best['ratio']:.2f}x best")
+        if dc:
+            parts.append(f"Deep Compression {_pct(dc[0]['test_error_pct'])} at {dc[0]['exact_rel_dense']:.2f} of dense")
+        parts.append(f"differentiable model / archsim {lo:.2f}-{hi:.2f} on the trained points")
+        return (title, "; ".join(parts), "", f"`python benchmarks/{name}.py`")
+
+    return row
+
+
+def budget() -> tuple[str, str, str, str]:
+    report = _json("hwaware_budget_lenet300.json")
+    parts = [
+        f"budget {r['point'].split('-')[1]}: {r['exact_rel_dense']:.3f} of dense at {_pct(r['test_error_pct'])} error"
+        for r in report["rows"]
+        if r["kind"] == "joint"
+    ]
+    return (
+        "hardware-aware training under an EIE energy budget, LeNet-300-100 (archsim)",
+        "; ".join(parts),
+        "",
+        "`python benchmarks/hwaware_budget.py`",
+    )
+
+
+def overhead() -> tuple[str, str, str, str]:
+    share = _text_number("train_overhead.txt", r"cost term share of the step: ([0-9.]+) %")
+    return (
+        "cost term's share of the jit training step (LeNet-300-100, EIE)",
+        f"{share:.1f}% (target < 15%)",
+        "",
+        "`python benchmarks/train_overhead.py`",
+    )
+
+
+ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
+    eie_table_iv,
+    eie_model_vs_archsim,
+    eie_sweep,
+    deep_compression("lenet300", "LeNet-300-100", "40x at 1.58%"),
+    deep_compression("lenet5", "LeNet-5", "39x at 0.74%"),
+    ttq,
+    dsd,
+    ladder,
+    hwaware("hwaware_lenet300", "hardware-aware vs magnitude pruning, LeNet-300-100, EIE energy on archsim", "energy"),
+    hwaware(
+        "hwaware_lenet5",
+        "hardware-aware vs magnitude pruning, LeNet-5, EIE latency on archsim (default sweep, 1+1 epochs per point)",
+        "latency",
+    ),
+    budget,
+    overhead,
+)
+"""One function per README row: ``() -> (what, measured, paper, reproduce)``."""
+
+
+def render() -> str:
+    """The Markdown table (header and one line per row)."""
+    lines = ["| what | measured | paper | reproduce |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(row()) + " |" for row in ROWS]
+    return "\n".join(lines)
+
+
+def readme_table(text: str) -> str:
+    """The table between the markers of ``text``."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[start:end].strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="replace the table in README.md")
+    args = parser.parse_args(argv)
+    table = render()
+    if not args.write:
+        print(table)
+        return 0
+    text = README.read_text()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    README.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

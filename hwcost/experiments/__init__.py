@@ -1,0 +1,40 @@
+"""The application layer: experiments that tie the cost models, the compression toolkit, the networks and
+the reference simulators together. The command line only parses arguments and formats what these return.
+
+* :mod:`~hwcost.experiments.hwaware_sweep`: hardware-aware training against magnitude pruning and Deep
+  Compression, every point measured exactly (``hwcost train``);
+* :mod:`~hwcost.experiments.validation`: published tables reproduced (``hwcost validate``);
+* :mod:`~hwcost.experiments.single_layer`: one layer on a simulator and a model (``hwcost simulate``);
+* :mod:`~hwcost.experiments.simulators`: the reference simulator of each cost model.
+"""
+
+from hwcost.experiments.hwaware_sweep import (
+    ExperimentConfig,
+    evaluate_point,
+    exact_cost,
+    model_costs,
+    plot_report,
+    run_experiment,
+)
+from hwcost.experiments.simulators import SIMULATORS, LayerSimulation, register_simulator, simulate_network
+from hwcost.experiments.single_layer import compare_layer, hardware_with
+from hwcost.experiments.validation import VALIDATIONS, Validation, eie_table_iv_report, register_validation
+
+__all__ = [
+    "SIMULATORS",
+    "VALIDATIONS",
+    "ExperimentConfig",
+    "LayerSimulation",
+    "Validation",
+    "compare_layer",
+    "eie_table_iv_report",
+    "evaluate_point",
+    "exact_cost",
+    "hardware_with",
+    "model_costs",
+    "plot_report",
+    "register_simulator",
+    "register_validation",
+    "run_experiment",
+    "simulate_network",
+]
