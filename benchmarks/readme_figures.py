@@ -220,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table)
         return 0
     text = README.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    README.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+    README.write_text(text.replace(readme_table(text), table, 1))
     return 0
 
 

@@ -136,8 +136,3 @@ def _stack_workloads(layers: tuple[Any, ...]) -> Any | None:
     if any(leaf.shape != first.shape for row in leaves[1:] for leaf, first in zip(row, leaves[0], strict=True)):
         return None
     return jax.tree.unflatten(structures[0], [jnp.stack(column) for column in zip(*leaves, strict=True)])
-
-
-def latency_us(model: CostModel, hw: Any, cycles: Array) -> Array:
-    """Convert cycles to microseconds with the model's clock."""
-    return cycles / model.clock_mhz(hw)

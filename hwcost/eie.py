@@ -152,8 +152,6 @@ class LatencyFit(NamedTuple):
 # Fitted by benchmarks/fit_eie.py on random layers disjoint from the validation ones; the fit, its seeds
 # and its error are in benchmarks/results/fit_eie.json.
 LATENCY_FIT = LatencyFit(imbalance=0.402, fifo_coupling=0.335, no_stall_scale=8.0)
-IMBALANCE_COEFF = LATENCY_FIT.imbalance
-FIFO_COUPLING_COEFF = LATENCY_FIT.fifo_coupling
 NO_STALL_SCALE = LATENCY_FIT.no_stall_scale
 
 # Relaxation temperatures in units of hw.smoothing.temperature (module docstring, "Relaxations").
