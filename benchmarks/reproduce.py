@@ -15,6 +15,7 @@ REPRODUCTIONS: dict[str, str] = {
     # name: script (relative to benchmarks/), in the order they run.
     "fit_eie": "fit_eie.py",
     "eie_validation": "eie_validation.py",
+    "eie_gradients": "eie_gradients.py",
     "eie_sweep": "eie_sweep.py",
     "train_overhead": "train_overhead.py",
     "deep_compression_lenet300": "deep_compression_lenet300.py",
