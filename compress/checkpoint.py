@@ -4,11 +4,12 @@ more than the work since its last save, and never leaves a half-written file beh
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from flax import serialization
+
+from hwcost.files import write_atomically
 
 _MAGIC = b"HWCKPT1\n"
 
@@ -38,12 +39,4 @@ def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]
     return tree, metadata
 
 
-def write_atomically(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename: a reader (or a rerun after a
-    kill) sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
+__all__ = ["load_checkpoint", "save_checkpoint", "write_atomically"]

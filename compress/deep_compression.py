@@ -35,6 +35,8 @@ from compress.masks import apply_masks, kernel_densities
 from compress.pruning import magnitude_pruning, pruning_masks
 from compress.training import error_rate, train
 from hwcost.checks import check_choice, check_fraction, check_int_range, check_non_negative
+from hwcost.errors import UsageError
+from hwcost.files import load_json_or_set_aside, write_atomically
 from models.datasets import Dataset, subset
 from models.lenet import layer_specs, make_model
 
@@ -246,12 +248,13 @@ def _claim_workdir(workdir: Path, recipe: dict[str, Any]) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "recipe.json"
     text = json.dumps(recipe, sort_keys=True)
-    if path.is_file() and path.read_text() != text:
-        raise ValueError(
-            f"workdir={str(workdir)!r} holds checkpoints of another run ({path.read_text()}); "
+    stored = load_json_or_set_aside(path)  # a file that does not parse is set aside, never "another run"
+    if stored is not None and json.dumps(stored, sort_keys=True) != text:
+        raise UsageError(
+            f"workdir={str(workdir)!r} holds checkpoints of another run ({path}: {json.dumps(stored)}); "
             "use another folder or delete it"
         )
-    path.write_text(text)
+    write_atomically(path, text)
 
 
 def _to_numpy(tree: Any) -> Any:

@@ -24,7 +24,6 @@ that is truncated, altered or not of this format raises ``ValueError`` naming th
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 
 from compress import huffman
 from compress.encoding import EncodedLayer, decode_layer
+from hwcost.files import write_atomically
 
 MAGIC = b"HWDCZ01\n"
 FORMAT_VERSION = 1
@@ -86,12 +86,7 @@ def to_bytes(model_name: str, layers: Sequence[EncodedLayer]) -> bytes:
 
 def save_compressed(path: str | Path, model_name: str, layers: Sequence[EncodedLayer]) -> Path:
     """Write the compressed model to ``path`` atomically; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(to_bytes(model_name, layers))
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, to_bytes(model_name, layers))
 
 
 class _Reader:

@@ -4,6 +4,7 @@ command line, the experiments and notebooks."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,7 +39,8 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], digi
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types, recursively, from dataclasses, NamedTuples (a dict with their ``type``), mappings,
-    sequences and numpy/JAX scalars and arrays."""
+    sequences and numpy/JAX scalars and arrays. Non-finite numbers (NaN, infinities) become ``None``, so
+    the result always passes ``json.dumps(..., allow_nan=False)`` (strict JSON; :func:`dumps_json`)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if hasattr(value, "_asdict"):
@@ -49,5 +51,12 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         arr = np.asarray(value)
-        return arr.item() if arr.ndim == 0 else arr.tolist()
+        return to_jsonable(arr.item() if arr.ndim == 0 else arr.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
+
+
+def dumps_json(value: Any, indent: int | None = 2) -> str:
+    """``value`` as strict JSON text (:func:`to_jsonable`, then ``allow_nan=False``: never a bare ``NaN``)."""
+    return json.dumps(to_jsonable(value), indent=indent, allow_nan=False)

@@ -1,10 +1,11 @@
 """MNIST, read from the four standard IDX files.
 
 Search order (DESIGN.md section 6): ``$HWCOST_DATA_DIR`` (the folder itself or its ``mnist/``
-subfolder), then the user cache (``$XDG_CACHE_HOME/hwcost/mnist``, default ``~/.cache/hwcost/mnist``),
-then a download from the standard mirror into the cache. Files may be gzip-compressed or raw. The
-SHA-256 of the decompressed bytes is always verified; a missing or corrupt file is a clear error that
-says where the loader looked and how to fix it.
+subfolder; a ``$HWCOST_DATA_DIR`` that is not a folder is an error), then the user cache
+(``$XDG_CACHE_HOME/hwcost/mnist``, default ``~/.cache/hwcost/mnist``), then a download from the standard
+mirror into the cache (:data:`DOWNLOAD_TIMEOUT_S` per request). Files may be gzip-compressed or raw. The
+SHA-256 of the decompressed bytes is always verified; a missing, truncated or corrupt file is a clear error
+that names the file or the folders tried and how to fix it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ import gzip
 import hashlib
 import os
 import urllib.request
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from hwcost.errors import UsageError
+from hwcost.files import write_atomically
 
 MNIST_FILES: dict[str, str] = {
     # SHA-256 of the decompressed IDX files (shared/datasets/mnist/README.md; the published checksums).
@@ -29,6 +34,8 @@ MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
+DOWNLOAD_TIMEOUT_S = 20.0
+"""Seconds a download request may wait for the mirror (connect or read) before the next mirror is tried."""
 
 
 class Dataset(NamedTuple):
@@ -57,11 +64,17 @@ def cache_dir() -> Path:
 
 
 def candidate_dirs() -> list[Path]:
-    """Folders searched, in order."""
+    """Folders searched, in order; :class:`~hwcost.errors.UsageError` if ``$HWCOST_DATA_DIR`` is set but is not
+    a folder (a typo would otherwise be skipped silently)."""
     dirs: list[Path] = []
     env = os.environ.get("HWCOST_DATA_DIR")
     if env:
-        dirs += [Path(env), Path(env) / "mnist"]
+        if not Path(env).expanduser().is_dir():
+            raise UsageError(
+                f"HWCOST_DATA_DIR={env!r} is not a folder; set it to the folder holding the four MNIST IDX files "
+                "(or its parent with a mnist/ subfolder), or unset it"
+            )
+        dirs += [Path(env).expanduser(), Path(env).expanduser() / "mnist"]
     dirs.append(cache_dir())
     return dirs
 
@@ -69,8 +82,14 @@ def candidate_dirs() -> list[Path]:
 def _read_local(folder: Path, name: str) -> bytes | None:
     for candidate, opener in ((folder / f"{name}.gz", gzip.open), (folder / name, open)):
         if candidate.is_file():
-            with opener(candidate, "rb") as f:
-                return f.read()
+            try:
+                with opener(candidate, "rb") as f:
+                    return f.read()
+            except (EOFError, OSError, zlib.error) as err:  # a truncated or damaged .gz, an unreadable file
+                raise UsageError(
+                    f"MNIST file {candidate} cannot be read ({err or type(err).__name__}): it is truncated or "
+                    "damaged. Delete it and run again (or point HWCOST_DATA_DIR at good files)."
+                ) from None
     return None
 
 
@@ -89,16 +108,13 @@ def _download(name: str, dest: Path) -> bytes:
     for mirror in MNIST_MIRRORS:
         url = f"{mirror}{name}.gz"
         try:
-            with urllib.request.urlopen(url, timeout=60) as response:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
                 packed = response.read()
             raw = _verify(name, gzip.decompress(packed), url)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, EOFError, zlib.error) as err:
             errors.append(f"{url}: {err}")
             continue
-        dest.mkdir(parents=True, exist_ok=True)
-        tmp = dest / f"{name}.gz.part"
-        tmp.write_bytes(packed)
-        tmp.replace(dest / f"{name}.gz")
+        write_atomically(dest / f"{name}.gz", packed)
         return raw
     raise FileNotFoundError("; ".join(errors))
 

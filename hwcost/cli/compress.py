@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 from pathlib import Path
 from typing import Any
 
 from hwcost.checks import check_int_range
-from hwcost.cli.output import format_table, parse_assignments, print_json, to_jsonable
+from hwcost.cli.output import check_out_dir, dumps_json, format_table, parse_assignments, print_json
+from hwcost.files import write_atomically
 
 HELP = "compress an MNIST LeNet (deep-compression, ttq, dsd) and report per-layer storage and error"
 
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="lenet300 or lenet5 (required unless --evaluate)")
     parser.add_argument("--pipeline", default="deep-compression", help="deep-compression, ttq or dsd")
     parser.add_argument("--seed", type=int, default=0, help="seed of the baseline and every training phase")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/compress-MODEL-PIPELINE)")
+    parser.add_argument("--out", default=None, help="output folder (default runs/compress-MODEL-PIPELINE)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.add_argument(
         "--density",
@@ -138,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
     if tuned and args.pipeline != "deep-compression":
         raise ValueError("--density, --bits and --index-bits apply to --pipeline deep-compression only")
 
-    out = args.out if args.out is not None else Path("runs") / f"compress-{args.model}-{args.pipeline}"
+    out_arg = args.out if args.out is not None else str(Path("runs") / f"compress-{args.model}-{args.pipeline}")
+    check_out_dir(out_arg)  # before loading data or training
+    out = Path(out_arg)
     from models.datasets import load_mnist
 
     if tuned:
@@ -161,8 +163,7 @@ def run(args: argparse.Namespace) -> int:
     report = run_pipeline(
         args.model, load_mnist(), seed=args.seed, workdir=out, progress=not args.no_progress, small=args.small
     )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(to_jsonable(report), indent=2) + "\n")
+    write_atomically(out / "report.json", dumps_json(report) + "\n")
     if args.json:
         print_json(report)
     else:

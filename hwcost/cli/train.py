@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from hwcost.checks import check_choice, check_fraction, check_int_range, check_non_negative
+from hwcost.cli.output import check_out_dir
 from hwcost.types import check_objective
 
 HELP = "Hardware-aware training: masks and thresholds trained against accuracy plus simulated cost."
@@ -132,11 +133,7 @@ def validate(args: argparse.Namespace) -> None:
     if args.init_threshold is not None:
         check_non_negative("init-threshold", args.init_threshold)
     check_train_config(experiment_config(args).train)  # groups, thresholds, the rest of the settings
-    out = Path(args.out).expanduser().absolute()
-    if not out.parent.is_dir():
-        raise ValueError(f"out={args.out!r}: its parent directory {str(out.parent)!r} does not exist")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out={args.out!r} exists and is not a directory")
+    check_out_dir(args.out, parent_must_exist=True)
 
 
 def experiment_config(args: argparse.Namespace) -> Any:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from compress import bridge, hwaware, hwtrain
-from compress.checkpoint import save_checkpoint, write_atomically
+from compress.checkpoint import save_checkpoint
 from compress.hwtrain import Budget, HwTrainConfig, Penalty, structure_summary
 from compress.masks import prune_by_magnitude
 from compress.training import error_rate
+from hwcost.errors import UsageError
 from hwcost.experiments.simulators import has_simulator, simulate_network
-from hwcost.formatting import to_jsonable
+from hwcost.files import load_json_or_set_aside, set_aside, write_atomically
+from hwcost.formatting import dumps_json, to_jsonable
 from models.datasets import Dataset
 from models.lenet import apply_with_layer_inputs, layer_specs
 
@@ -204,7 +207,7 @@ def _point_key(kind: str, value: float) -> str:
 
 def write_json(path: Path, value: Any) -> None:
     """``value`` as indented JSON, written atomically."""
-    write_atomically(path, json.dumps(to_jsonable(value), indent=1))
+    write_atomically(path, dumps_json(value, indent=1))
 
 
 def run_experiment(
@@ -214,6 +217,7 @@ def run_experiment(
     *,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    warn: Callable[[str], None] | None = None,
     callback: Callable[[str, int, Any], None] | None = None,
     baseline_cache: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -223,16 +227,22 @@ def run_experiment(
     one resumes from its checkpoint in ``out_dir/checkpoints``. ``callback(point_key, epochs_done, state)``
     runs after every training epoch (a test stops a run by raising from it). ``baseline_cache``: folder
     of the dense baseline's cache (default: the shared one of :mod:`compress.baseline`).
+
+    A stored ``config.json`` or point that does not parse (cut short by a crash) is renamed to
+    ``NAME.corrupt`` with a ``warn`` line (default: stderr) and recomputed; a ``config.json`` with other
+    settings is a :class:`~hwcost.errors.UsageError`.
     """
     from compress.baseline import dense_baseline
 
     tc = config.train
+    warn = warn or (lambda line: print(line, file=sys.stderr))
     out = Path(out_dir)
     (out / "points").mkdir(parents=True, exist_ok=True)
     settings = json.dumps(to_jsonable(config), sort_keys=True)
     stored = out / "config.json"
-    if stored.is_file() and stored.read_text() != settings:
-        raise ValueError(
+    previous = load_json_or_set_aside(stored, warn)  # a file that does not parse is set aside, not "other settings"
+    if previous is not None and json.dumps(previous, sort_keys=True) != settings:
+        raise UsageError(
             f"out={str(out_dir)!r} holds a run with other settings ({stored}); resume it with the same settings "
             "or choose another output directory"
         )
@@ -247,8 +257,11 @@ def run_experiment(
 
     def point(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         path = out / "points" / f"{key}.json"
-        if path.is_file():
-            return json.loads(path.read_text())
+        stored = load_json_or_set_aside(path, warn)
+        if isinstance(stored, dict) and "test_error_pct" in stored:
+            return stored
+        if stored is not None:  # valid JSON but not a point: set aside too
+            set_aside(path, "not a finished point", warn)
         log(f"[{key}] ...")
         result = compute()
         write_json(path, result)

@@ -49,6 +49,18 @@ def test_small_pipeline_plumbing_resume_and_export(mnist, tmp_path):
         dc.run_pipeline("lenet300", mnist, seed=1, workdir=tmp_path, progress=False, small=True)
 
 
+def test_a_recipe_cut_short_is_set_aside_not_taken_for_another_run(tmp_path, capsys):
+    recipe = {"model": "lenet300", "seed": 0}
+    (tmp_path / "recipe.json").write_text('{"model": "lenet3')
+    dc._claim_workdir(tmp_path, recipe)
+    assert json.loads((tmp_path / "recipe.json").read_text()) == recipe
+    assert (tmp_path / "recipe.json.corrupt").is_file()
+    assert "recipe.json does not parse" in capsys.readouterr().err
+    dc._claim_workdir(tmp_path, recipe)  # the rewritten recipe is this run's
+    with pytest.raises(ValueError, match="holds checkpoints of another run"):
+        dc._claim_workdir(tmp_path, {**recipe, "seed": 1})
+
+
 def test_translated_copy_moves_images_with_zero_fill():
     images = np.zeros((50, 6, 6, 1), np.float32)
     images[:, 2, 3, 0] = 1.0

@@ -51,6 +51,28 @@ def test_rerun_with_other_settings_into_the_same_directory_is_refused(tmp_path):
         run_experiment(ExperimentConfig(train=HwTrainConfig(), lambdas=(1.0,)), None, out)
 
 
+def test_a_config_json_cut_short_is_set_aside_not_taken_for_other_settings(tmp_path, monkeypatch):
+    import compress.baseline
+
+    class Reached(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Reached
+
+    monkeypatch.setattr(compress.baseline, "dense_baseline", stop)
+    config = ExperimentConfig(train=HwTrainConfig(), lambdas=(1.0,))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text('{"budgets": [], "deep_compre')
+    warnings = []
+    with pytest.raises(Reached):  # past the settings check, on to the baseline
+        run_experiment(config, None, out, warn=warnings.append)
+    assert len(warnings) == 1 and "config.json" in warnings[0] and "config.json.corrupt" in warnings[0]
+    assert (out / "config.json.corrupt").read_text() == '{"budgets": [], "deep_compre'
+    assert json.loads((out / "config.json").read_text())["lambdas"] == [1.0]
+
+
 def test_committed_lenet300_result_meets_the_pareto_claim():
     """The full-size experiment (``benchmarks/hwaware_lenet300.py``) is too long for the test suite; its
     committed result must show the claim: >= 1.3x lower archsim energy at equal or better test error, with

@@ -65,6 +65,14 @@ def test_tiny_run_writes_report_model_and_plot_and_reruns_from_disk(tmp_path, ca
     assert second["rows"] == report["rows"]
     assert main(["report", str(out)]) == 0
     assert "lambda-0.5" in capsys.readouterr().out
+    # a point cut short by a kill (an older version's in-place write) is named, set aside and recomputed
+    point = out / "points" / "lambda-0.5.json"
+    point.write_text(point.read_text()[:200])
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {point} does not parse" in err and "lambda-0.5.json.corrupt" in err
+    assert (out / "points" / "lambda-0.5.json.corrupt").is_file()
+    assert json.loads((out / "report.json").read_text())["rows"] == report["rows"]
 
 
 def test_compression_decision_options_reach_the_training_config(tmp_path):

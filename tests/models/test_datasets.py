@@ -25,6 +25,7 @@ def test_corrupt_file_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_missing_files_say_where_the_loader_looked(tmp_path, monkeypatch):
+    (tmp_path / "nowhere").mkdir()
     monkeypatch.setenv("HWCOST_DATA_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(datasets, "MNIST_MIRRORS", ("http://127.0.0.1:9/",))
@@ -37,12 +38,43 @@ def test_download_path_verifies_and_caches(tmp_path, monkeypatch):
     served = tmp_path / "mirror"
     served.mkdir()
     (served / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(payload))
+    (tmp_path / "nowhere").mkdir()
     monkeypatch.setenv("HWCOST_DATA_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(datasets, "MNIST_MIRRORS", (served.as_uri() + "/",))
     raw = datasets.read_idx_file("t10k-labels-idx1-ubyte")
     assert hashlib.sha256(raw).hexdigest() == datasets.MNIST_FILES["t10k-labels-idx1-ubyte"]
     assert (tmp_path / "cache" / "hwcost" / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
+
+
+def test_a_data_dir_that_does_not_exist_is_named_not_skipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWCOST_DATA_DIR", str(tmp_path / "typo"))
+    with pytest.raises(ValueError, match=r"HWCOST_DATA_DIR='.*typo' is not a folder"):
+        datasets.read_idx_file("t10k-labels-idx1-ubyte")
+
+
+def test_a_truncated_gz_names_the_file(tmp_path, monkeypatch):
+    packed = gzip.compress(datasets.read_idx_file("t10k-labels-idx1-ubyte"))
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(packed[: len(packed) // 2])
+    monkeypatch.setenv("HWCOST_DATA_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz cannot be read .* truncated or damaged"):
+        datasets.read_idx_file("t10k-labels-idx1-ubyte")
+
+
+def test_downloads_wait_at_most_the_short_timeout(tmp_path, monkeypatch):
+    timeouts = []
+
+    def unreachable(url, timeout=None):
+        timeouts.append(timeout)
+        raise OSError("network is unreachable")
+
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("HWCOST_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(datasets.urllib.request, "urlopen", unreachable)
+    with pytest.raises(FileNotFoundError, match="network is unreachable"):
+        datasets.read_idx_file("t10k-labels-idx1-ubyte")
+    assert timeouts and all(t is not None and t <= 20 for t in timeouts)
 
 
 def test_parse_idx_rejects_bad_magic():
