@@ -27,14 +27,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, EOFError)
+"""Expected failures, reported as one line and exit status 2 by :func:`main`: bad input (``ValueError``, which
+covers :class:`hwcost.errors.UsageError`, ``json.JSONDecodeError`` and ``UnicodeDecodeError``), a missing,
+existing, unreadable or damaged file or folder (``OSError``: ``FileNotFoundError``, ``FileExistsError``,
+``PermissionError``, ``gzip.BadGzipFile``, a full disk), a truncated compressed file (``EOFError``).
+Any other exception is a bug and keeps its traceback."""
+
+RESUMABLE: tuple[str, ...] = ("train", "compress")
+"""Verbs that keep their finished work in ``--out`` and resume from it when rerun."""
+
+
+def error_line(verb: str, err: BaseException) -> str:
+    """The one stderr line of an expected failure: ``hwcost VERB: error: MESSAGE`` (newlines folded)."""
+    message = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, OSError) and err.filename is not None and str(err.filename) not in message:
+        message = f"{err.filename}: {message}"
+    return f"hwcost {verb}: error: {message}"
+
+
+def interrupted_line(verb: str) -> str:
+    """The one stderr line of a Ctrl-C: how to pick the work up again."""
+    if verb in RESUMABLE:
+        return f"hwcost {verb}: interrupted; rerun the same command to resume from the last finished epoch"
+    return f"hwcost {verb}: interrupted; rerun the same command to start it again"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``hwcost`` console script. Bad input exits with status 2 and one clear line."""
+    """Entry point of the ``hwcost`` console script: the one error boundary of every verb.
+
+    Bad input or a bad file (:data:`EXPECTED_ERRORS`) exits with status 2 and one line on stderr; Ctrl-C
+    exits with status 130 and one line saying how to resume; anything else propagates with its traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except ValueError as err:
-        print(f"hwcost {args.verb}: error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(interrupted_line(args.verb), file=sys.stderr)
+        return 130
+    except EXPECTED_ERRORS as err:
+        print(error_line(args.verb, err), file=sys.stderr)
         return 2
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hwcost.cli.output import format_table, print_json
+from hwcost.errors import UsageError
+from hwcost.files import read_json
 
 HELP = "Print the report of a hwcost train run (table, or JSON with --json)."
 
@@ -24,17 +25,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+REPORT_KEYS: dict[str, type | tuple[type, ...]] = {
+    "model": str, "hardware": str, "objective": str, "exact_source": str, "dense_exact": (int, float), "rows": list,
+}  # fmt: skip
+"""Top-level keys every ``hwcost train`` report has, with their JSON types."""
+ROW_KEYS: dict[str, type | tuple[type, ...]] = {"point": str, "kind": str, "test_error_pct": (int, float)}
+"""Keys every row of a report has."""
+
+
+def check_report(report: Any, path: str | Path) -> None:
+    """:class:`~hwcost.errors.UsageError` naming ``path`` and the first missing or mistyped key if ``report``
+    is not a ``hwcost train`` report (valid JSON that something else wrote)."""
+    fix = "it is not a hwcost train report; point hwcost report at the --out folder of hwcost train"
+
+    def check(where: str, value: Any, keys: Mapping[str, type | tuple[type, ...]]) -> None:
+        if not isinstance(value, dict):
+            raise UsageError(f"{path}: {where} is a JSON {type(value).__name__}, not an object; {fix}")
+        for key, kind in keys.items():
+            if key not in value:
+                raise UsageError(f"{path}: {where} has no {key!r}; {fix}")
+            if isinstance(value[key], bool) or not isinstance(value[key], kind):
+                raise UsageError(f"{path}: {where}[{key!r}]={value[key]!r:.40} has the wrong type; {fix}")
+
+    check("the report", report, REPORT_KEYS)
+    if not report["rows"]:
+        raise UsageError(f"{path}: the report has no rows; {fix}")
+    for i, row in enumerate(report["rows"]):
+        check(f"rows[{i}]", row, ROW_KEYS)
+
+
 def load_report(directory: str | Path) -> dict[str, Any]:
-    """Read ``DIR/report.json``; ``ValueError`` naming the path if it is missing or not a report."""
+    """Read ``DIR/report.json``; :class:`~hwcost.errors.UsageError` naming the path if it is missing, not
+    UTF-8 JSON or not a report (:func:`check_report`)."""
     path = Path(directory) / "report.json"
     if not path.is_file():
-        raise ValueError(f"dir={str(directory)!r} holds no report.json (run hwcost train --out {directory} first)")
-    try:
-        report = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err})") from None
-    if not isinstance(report, dict) or "rows" not in report:
-        raise ValueError(f"{path} is not a hwcost train report (no 'rows')")
+        raise UsageError(f"dir={str(directory)!r} holds no report.json (run hwcost train --out {directory} first)")
+    report = read_json(path)
+    check_report(report, path)
     return report
 
 

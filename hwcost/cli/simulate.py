@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcost.cli.output import format_table, parse_assignments, print_json
+from hwcost.errors import UsageError
 
 HELP = "Simulate one layer on an accelerator (reference simulator and cost model side by side)."
 
@@ -34,20 +35,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
+NPY_MAGIC = b"\x93NUMPY"
+"""The first bytes of every ``.npy`` file (numpy's format specification)."""
+REAL_DTYPE_KINDS = "biuf"
+"""``dtype.kind`` of the arrays accepted: bool, signed and unsigned integers, floating point. Complex numbers
+(whose imaginary part would be dropped), timedelta and datetime (which numpy counts as integers), strings,
+bytes and objects are refused by name."""
+
+
 def load_array(path: str, name: str) -> np.ndarray:
-    """Load a real-valued ``.npy`` array; ``ValueError`` naming ``name`` and the path if it cannot be read."""
+    """Load a real-valued ``.npy`` array; ``ValueError`` naming ``name`` and the path if it cannot be read,
+    is not a ``.npy`` file, or holds anything but bool, integer or floating-point numbers."""
     file = Path(path)
     if not file.is_file():
-        raise ValueError(f"{name} file {path!r} not found")
+        raise UsageError(f"{name} file {path!r} not found")
+    with file.open("rb") as f:
+        head = f.read(len(NPY_MAGIC))
+    if head[:4] == b"PK\x03\x04":
+        raise UsageError(f"{name} file {path!r} holds several arrays (.npz); allowed: one array in a .npy file")
+    if head != NPY_MAGIC:
+        raise UsageError(
+            f"{name} file {path!r} is not a .npy array file (it does not start with the .npy header); "
+            "write it with numpy.save"
+        )
     try:
         array = np.load(file, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{name} file {path!r} is not a readable .npy array ({err})") from None
-    if not isinstance(array, np.ndarray):
-        array.close()
-        raise ValueError(f"{name} file {path!r} holds several arrays (.npz); allowed: one array in a .npy file")
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating) or array.dtype == bool):
-        raise ValueError(f"{name} dtype={array.dtype} in {path!r}; allowed: real numbers (integer, float or bool)")
+        reason = "object arrays are not accepted" if "allow_pickle" in str(err) else " ".join(str(err).split())
+        raise UsageError(
+            f"{name} file {path!r} is not a readable .npy array ({reason}); write it with numpy.save"
+        ) from None
+    if array.dtype.kind not in REAL_DTYPE_KINDS:
+        raise UsageError(
+            f"{name} dtype={array.dtype} in {path!r} is not a real number type; allowed: bool, integer, unsigned "
+            "or floating point"
+        )
     return array
 
 
