@@ -31,6 +31,10 @@ REPORT_KEYS: dict[str, type | tuple[type, ...]] = {
 """Top-level keys every ``hwcost train`` report has, with their JSON types."""
 ROW_KEYS: dict[str, type | tuple[type, ...]] = {"point": str, "kind": str, "test_error_pct": (int, float)}
 """Keys every row of a report has."""
+BEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    k: (int, float) for k in ("ratio", "baseline_error_pct", "baseline_cost", "joint_error_pct", "joint_cost")
+}
+"""Keys of the report's ``best_ratio_vs_magnitude`` (when not null)."""
 
 
 def check_report(report: Any, path: str | Path) -> None:
@@ -52,6 +56,14 @@ def check_report(report: Any, path: str | Path) -> None:
         raise UsageError(f"{path}: the report has no rows; {fix}")
     for i, row in enumerate(report["rows"]):
         check(f"rows[{i}]", row, ROW_KEYS)
+        for column in COLUMNS:
+            value = row.get(column)
+            if value is not None and not isinstance(value, str | int | float):
+                raise UsageError(f"{path}: rows[{i}][{column!r}]={value!r:.40} is not a number or text; {fix}")
+    if report.get("best_ratio_vs_magnitude") is not None:
+        check("best_ratio_vs_magnitude", report["best_ratio_vs_magnitude"], BEST_KEYS)
+    if report.get("dominance_vs_deep_compression") is not None:
+        check("dominance_vs_deep_compression", report["dominance_vs_deep_compression"], {})
 
 
 def load_report(directory: str | Path) -> dict[str, Any]:

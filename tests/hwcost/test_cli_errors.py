@@ -52,6 +52,17 @@ def no_training(monkeypatch):
              "dense_exact": "big", "rows": [{"point": "dense", "kind": "dense", "test_error_pct": 1.0}]},
             r"\['dense_exact'\]='big' has the wrong type",
         ),
+        (
+            {"model": "lenet300", "hardware": "eie", "objective": "energy", "exact_source": "archsim",
+             "dense_exact": 1.0, "rows": [{"point": "dense", "kind": "dense", "test_error_pct": 1.0}],
+             "best_ratio_vs_magnitude": {"ratio": 2.0}},
+            r"best_ratio_vs_magnitude has no 'baseline_error_pct'",
+        ),
+        (
+            {"model": "lenet300", "hardware": "eie", "objective": "energy", "exact_source": "archsim",
+             "dense_exact": 1.0, "rows": [{"point": "dense", "kind": "dense", "test_error_pct": 1.0, "exact": [1]}]},
+            r"rows\[0\]\['exact'\]=\[1\] is not a number or text",
+        ),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("as_json", [False, True])
