@@ -113,13 +113,17 @@ def from_bytes(raw: bytes, where: str = "<bytes>") -> tuple[str, list[EncodedLay
     size = int.from_bytes(reader.take(4, "header length"), "little")
     try:
         header = json.loads(reader.take(size, "header"))
-        model_name = str(header["model"])
+        model_name = header["model"]
         specs = [{key: spec[key] for key in _HEADER_KEYS} for spec in header["layers"]]
         version = header["format"]
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"compressed model {where} has a corrupt header: {err}") from None
     if version != FORMAT_VERSION:
-        raise ValueError(f"compressed model {where} has format={version!r}; this reader knows {FORMAT_VERSION}")
+        raise ValueError(f"compressed model {where} has format={version!r:.40}; this reader knows {FORMAT_VERSION}")
+    if not isinstance(model_name, str) or not model_name:
+        raise ValueError(f"compressed model {where} has a corrupt header: model={model_name!r:.40} is not a name")
+    for i, spec in enumerate(specs):
+        _check_spec(spec, f"compressed model {where} has a corrupt header: layers[{i}]")
     crc = int.from_bytes(reader.take(4, "checksum"), "little")
     if zlib.crc32(raw[reader.pos :]) != crc:
         raise ValueError(f"compressed model {where} is corrupt or truncated (payload checksum mismatch)")
@@ -138,6 +142,10 @@ def from_bytes(raw: bytes, where: str = "<bytes>") -> tuple[str, list[EncodedLay
             count = int(spec["num_entries"])
             codes = huffman.decode(w_stream, w_len, count)
             rel = huffman.decode(i_stream, i_len, count)
+            for stream, what, symbols, lens in ((w_stream, "weight", codes, w_len), (i_stream, "index", rel, i_len)):
+                used = -(-int(np.asarray(lens, np.int64)[symbols].sum()) // 8)
+                if used != len(stream):
+                    raise ValueError(f"the {what} stream holds {len(stream)} bytes but its {count} entries fill {used}")
         except ValueError as err:
             raise ValueError(f"compressed model {where}, layer {name}: {err}") from None
         layers.append(
@@ -158,6 +166,68 @@ def from_bytes(raw: bytes, where: str = "<bytes>") -> tuple[str, list[EncodedLay
     if reader.pos != len(raw):
         raise ValueError(f"compressed model {where} has {len(raw) - reader.pos} unexpected trailing bytes")
     return model_name, layers
+
+
+_KINDS = {"fc": 2, "conv": 4}
+"""Layer kinds of the format and the rank of their kernels."""
+
+
+def _check_spec(spec: dict[str, Any], where: str) -> None:
+    """``ValueError`` (prefixed ``where``) naming the first field of a layer's header entry of the wrong type or
+    out of range: every count a non-negative integer, bits in [1, 16], a 2-D (fc) or 4-D (conv) kernel shape."""
+
+    def is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not isinstance(spec["name"], str) or not spec["name"]:
+        raise ValueError(f"{where}: name={spec['name']!r:.40} is not a layer name")
+    where = f"{where} ({spec['name']!r:.40})"
+    if not isinstance(spec["kind"], str) or spec["kind"] not in _KINDS:
+        raise ValueError(f"{where}: kind={spec['kind']!r:.40} is unknown; allowed: {', '.join(_KINDS)}")
+    shape = spec["kernel_shape"]
+    if (not isinstance(shape, list) or len(shape) != _KINDS[spec["kind"]]
+            or not all(is_int(d) and d >= 1 for d in shape)):  # fmt: skip
+        raise ValueError(
+            f"{where}: kernel_shape={shape!r:.40} is not {_KINDS[spec['kind']]} positive integers ({spec['kind']})"
+        )
+    for key in ("weight_bits", "index_bits"):
+        if not is_int(spec[key]) or not 1 <= spec[key] <= 16:
+            raise ValueError(f"{where}: {key}={spec[key]!r:.40} is not an integer in [1, 16]")
+    for key in ("num_entries", "weight_stream_bytes", "index_stream_bytes", "codebook_size", "bias_size"):
+        if not is_int(spec[key]) or spec[key] < 0:
+            raise ValueError(f"{where}: {key}={spec[key]!r:.40} is not a non-negative integer")
+    if spec["codebook_size"] >= 2 ** spec["weight_bits"]:
+        raise ValueError(
+            f"{where}: codebook_size={spec['codebook_size']} does not fit {spec['weight_bits']}-bit codes "
+            f"(at most {2 ** spec['weight_bits'] - 1})"
+        )
+    if spec["bias_size"] not in (0, shape[-1]):
+        raise ValueError(f"{where}: bias_size={spec['bias_size']} is neither 0 nor the {shape[-1]} outputs")
+
+
+def check_model_fits(path: str | Path, model_name: str, params: dict[str, dict[str, Any]]) -> None:
+    """``ValueError`` naming ``path`` unless ``params`` (from :func:`load_params`) are every layer of the known
+    model ``model_name``, in order, with its kernel and bias shapes: call before loading data or evaluating."""
+    from models.lenet import LAYER_SPECS
+
+    if model_name not in LAYER_SPECS:
+        raise ValueError(
+            f"compressed model {path} is of model={model_name!r:.40}, which is unknown; "
+            f"allowed: {', '.join(LAYER_SPECS)}"
+        )
+    specs = LAYER_SPECS[model_name]
+    if list(params) != [spec.name for spec in specs]:
+        raise ValueError(
+            f"compressed model {path} has layers {', '.join(map(str, params))[:80]}; "
+            f"{model_name} has {', '.join(spec.name for spec in specs)}"
+        )
+    for spec in specs:
+        kernel, bias = params[spec.name]["kernel"], params[spec.name]["bias"]
+        if tuple(kernel.shape) != tuple(spec.kernel_shape) or tuple(bias.shape) != (spec.kernel_shape[-1],):
+            raise ValueError(
+                f"compressed model {path}, layer {spec.name}: kernel {tuple(kernel.shape)} and bias "
+                f"{tuple(bias.shape)} do not fit {model_name}'s kernel {spec.kernel_shape}"
+            )
 
 
 def load_compressed(path: str | Path) -> tuple[str, list[EncodedLayer]]:

@@ -8,13 +8,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 VERBS: tuple[str, ...] = ("train", "compress", "simulate", "validate", "models", "report")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr, like every other expected failure:
+    ``PROG: error: MESSAGE (see PROG --help)``, exit status 2 (argparse's own status); the usage block that
+    argparse prints before the message is left to ``--help``. Sub-parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the one line and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one sub-parser per available verb."""
-    parser = argparse.ArgumentParser(
+    """The top-level parser with one sub-parser per available verb (usage errors one line,
+    :class:`OneLineParser`)."""
+    parser = OneLineParser(
         prog="hwcost",
         description="Differentiable hardware cost models for hardware-aware model compression.",
     )

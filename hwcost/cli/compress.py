@@ -100,6 +100,7 @@ def _evaluate(path: Path) -> dict[str, Any]:
 
     model_name, layers = export.load_compressed(path)
     _, params = export.load_params(path)
+    export.check_model_fits(path, model_name, params)  # before loading data
     data = load_mnist()
     rows, total, _ = encoding.storage_table(layers)
     err = 100.0 * error_rate(make_model(model_name), params, data.test_images, data.test_labels)

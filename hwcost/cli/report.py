@@ -37,6 +37,11 @@ BEST_KEYS: dict[str, type | tuple[type, ...]] = {
 """Keys of the report's ``best_ratio_vs_magnitude`` (when not null)."""
 
 
+def _too_large(value: Any) -> bool:
+    """A JSON integer beyond the float range (Python reads it exactly; formatting it as a float fails)."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1.7976931348623157e308
+
+
 def check_report(report: Any, path: str | Path) -> None:
     """:class:`~hwcost.errors.UsageError` naming ``path`` and the first missing or mistyped key if ``report``
     is not a ``hwcost train`` report (valid JSON that something else wrote)."""
@@ -50,6 +55,8 @@ def check_report(report: Any, path: str | Path) -> None:
                 raise UsageError(f"{path}: {where} has no {key!r}; {fix}")
             if isinstance(value[key], bool) or not isinstance(value[key], kind):
                 raise UsageError(f"{path}: {where}[{key!r}]={value[key]!r:.40} has the wrong type; {fix}")
+            if _too_large(value[key]):
+                raise UsageError(f"{path}: {where}[{key!r}]={value[key]!r:.40}... is too large for a float; {fix}")
 
     check("the report", report, REPORT_KEYS)
     if not report["rows"]:
@@ -60,10 +67,15 @@ def check_report(report: Any, path: str | Path) -> None:
             value = row.get(column)
             if value is not None and not isinstance(value, str | int | float):
                 raise UsageError(f"{path}: rows[{i}][{column!r}]={value!r:.40} is not a number or text; {fix}")
+            if _too_large(value):
+                raise UsageError(f"{path}: rows[{i}][{column!r}]={value!r:.40}... is too large for a float; {fix}")
     if report.get("best_ratio_vs_magnitude") is not None:
         check("best_ratio_vs_magnitude", report["best_ratio_vs_magnitude"], BEST_KEYS)
     if report.get("dominance_vs_deep_compression") is not None:
-        check("dominance_vs_deep_compression", report["dominance_vs_deep_compression"], {})
+        dominance = report["dominance_vs_deep_compression"]
+        check("dominance_vs_deep_compression", dominance, {})
+        if dominance.get("ratio") is not None:
+            check("dominance_vs_deep_compression", dominance, {"ratio": (int, float)})
 
 
 def load_report(directory: str | Path) -> dict[str, Any]:

@@ -1,0 +1,119 @@
+"""Defects the fuzz suite found, pinned: each failed before its fix (a traceback, or two lines on stderr)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+
+from hwcost.cli import main
+from tests.fuzz import cli_cases
+from tests.fuzz.reports import VALID_REPORT
+
+
+def _one_line(capsys, prefix: str) -> str:
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith(prefix), err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "prefix", "message"),
+    [
+        (["train", "--seed", "x"], "hwcost train: error: ", "invalid int value: 'x'"),
+        (["simulate", "eie"], "hwcost simulate: error: ", "required: --weights, --activations"),
+        ([], "hwcost: error: ", "required: <verb>"),
+        (["fly"], "hwcost: error: ", "invalid choice: 'fly'"),
+        (["models", "--zz"], "hwcost: error: ", "unrecognized arguments: --zz"),
+        (["train", "--lambda", "1", "--budget", "0.5"], "hwcost train: error: ", "not allowed with argument"),
+    ],
+)
+def test_usage_errors_are_one_line_without_the_usage_block(argv, prefix, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    line = _one_line(capsys, prefix)
+    assert message in line and "--help" in line and "usage:" not in line
+
+
+def _report_with(tmp_path, edit) -> str:
+    report = copy.deepcopy(VALID_REPORT)
+    edit(report)
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda r: r.update(dense_exact=10**400), "['dense_exact']"),  # was: OverflowError traceback
+        (lambda r: r["rows"][0].update(exact=-(10**400)), "rows[0]['exact']"),
+        (lambda r: r["best_ratio_vs_magnitude"].update(ratio=10**400), "['ratio']"),
+        (lambda r: r["dominance_vs_deep_compression"].update(ratio=[1]), "['ratio']"),  # was: TypeError traceback
+        (lambda r: r["dominance_vs_deep_compression"].update(ratio="x"), "['ratio']"),  # was: file not named
+        (lambda r: r["dominance_vs_deep_compression"].update(ratio=10**400), "['ratio']"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_report_numbers_that_cannot_be_printed_are_one_line(tmp_path, capsys, edit, message, as_json):
+    folder = _report_with(tmp_path, edit)
+    assert main(["report", folder, *(["--json"] if as_json else [])]) == 2
+    line = _one_line(capsys, "hwcost report: error: ")
+    assert message in line and str(tmp_path / "report.json") in line
+
+
+def test_a_null_or_absent_deep_compression_ratio_is_still_a_report(tmp_path, capsys):
+    assert (
+        main(["report", _report_with(tmp_path, lambda r: r["dominance_vs_deep_compression"].update(ratio=None))]) == 0
+    )
+    assert main(["report", _report_with(tmp_path, lambda r: r["dominance_vs_deep_compression"].pop("ratio"))]) == 0
+
+
+def _edited_model(edit) -> bytes:
+    header, payload = cli_cases._split_hwdc(cli_cases.valid_hwdc())
+    edit(header)
+    return cli_cases._join_hwdc(header, payload)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h["layers"][0].update(kernel_shape=5), r"layers\[0\] \('ip1'\): kernel_shape=5"),  # TypeError
+        (lambda h: h["layers"][1].update(index_bits=-1), r"index_bits=-1 is not an integer in \[1, 16\]"),
+        (lambda h: h["layers"][2].update(weight_bits=None), "weight_bits=None"),  # was: TypeError traceback
+        (lambda h: h["layers"][0].update(kind={}), "kind={} is unknown"),
+        (lambda h: h["layers"][0].update(bias_size=[1]), "bias_size=[1]"),
+        (
+            lambda h: h.update(model="lenet5"),
+            "has layers ip1, ip2, ip3; lenet5 has conv1, conv2, ip1, ip2",
+        ),  # was: trained data loaded
+        (lambda h: h.update(model="vgg"), "model='vgg', which is unknown"),  # was: data loaded first
+        (lambda h: h.update(model=7), "model=7 is not a name"),
+        (lambda h: h["layers"][0].update(num_entries=1), "entries fill 1"),  # was: a 1-weight model evaluated
+        (lambda h: h["layers"].pop(), "181 unexpected trailing bytes"),
+        (lambda h: h["layers"][0].update(name="ip9"), "has layers ip9, ip2, ip3; lenet300 has ip1, ip2, ip3"),
+        (lambda h: h["layers"][2].update(kernel_shape=[1000, 10]), r"kernel \(1000, 10\) and bias \(10,\) do not fit"),
+    ],
+)
+def test_evaluate_refuses_an_edited_model_file_before_loading_data(tmp_path, capsys, edit, message):
+    """A model file whose header was edited (checksum recomputed) is one error line naming the file, before
+    MNIST is loaded: no TypeError from the reader, no evaluation of a model that is not the one named."""
+    path = tmp_path / "m.hwdc"
+    path.write_bytes(_edited_model(edit))
+    with cli_cases.no_real_work():
+        assert main(["compress", "--evaluate", str(path)]) == 2
+    line = _one_line(capsys, "hwcost compress: error: ")
+    assert re.search(message, line) or message in line, line
+    assert str(path) in line
+
+
+def test_the_unedited_model_file_fits_its_model(tmp_path):
+    from compress import export
+
+    path = tmp_path / "m.hwdc"
+    path.write_bytes(cli_cases.valid_hwdc())
+    model, params = export.load_params(path)
+    export.check_model_fits(path, model, params)
