@@ -122,11 +122,14 @@ def kill_and_resume(
     killed again, ...) and finally rerun to the end, until ``kills`` kills in all."""
     argv = COMMANDS[verb]
     log = work / f"{verb}.log"
-    ref_out = work / f"{verb}-reference" / "out"
-    ref_out.parent.mkdir(parents=True)
-    ref = _run(argv, ref_out, log)
+    # every run writes to the same folder (reports record their own paths), which is moved aside afterwards
+    out = work / f"{verb}-run" / "out"
+    out.parent.mkdir(parents=True)
+    ref = _run(argv, out, log)
     if ref["rc"] != 0:
         raise SystemExit(f"the uninterrupted hwcost {verb} failed (rc {ref['rc']}); see {log}")
+    ref_out = work / f"{verb}-reference"
+    out.rename(ref_out)
     reference = digests(ref_out)
     ref_rows = _rows(ref_out)
     rng = random.Random(f"{seed}-{verb}")
@@ -134,8 +137,6 @@ def kill_and_resume(
     attempt = 0
     while sum(r["killed"] for r in runs) < kills and time.time() < deadline:
         attempt += 1
-        out = work / f"{verb}-{attempt:03d}" / "out"
-        out.parent.mkdir(parents=True)
         kill_list = []
         for _ in range(kills_per_run):  # each kill lands in a run that may itself be a resumed one
             kill_at = round(rng.uniform(0.2, 0.97) * ref["seconds"], 2)
@@ -159,7 +160,9 @@ def kill_and_resume(
               f"{resumed['seconds']:.1f}s, identical={runs[-1]['identical']}"
               + (f", differing {differing[:4]}" if differing else ""), flush=True)  # fmt: skip
         if runs[-1]["identical"]:
-            shutil.rmtree(out.parent)
+            shutil.rmtree(out)
+        else:
+            out.rename(work / f"{verb}-{attempt:03d}")  # kept for a look
     killed_runs = [r for r in runs if r["killed"]]
     return {
         "kills_per_run": kills_per_run,

@@ -11,7 +11,9 @@ leaf:
   (``index_bits``, words per read). ``check_hardware`` / ``check_workload`` must raise ``ValueError`` whose
   message names the field (its dotted path).
 * ``either``: any finite non-negative number (zero and fractions included, where a model may require
-  ``>= 1``): accepted, or refused with a ``ValueError`` naming the field; never another exception.
+  ``>= 1``): accepted, or refused with a ``ValueError`` naming the field; never another exception. An
+  accepted value (zero, or between :data:`PRICED_FROM` and :data:`PRICED_UP_TO`) is priced: energy and
+  latency finite and non-negative.
 * a workload of a kind the model does not price (another workload type, ``None``, a number, a dict):
   ``TypeError`` or ``ValueError``, never an ``AttributeError`` from deep inside.
 """
@@ -172,6 +174,28 @@ def api_problem(case: ApiCase) -> str | None:
         return f"{type(err).__name__} instead of ValueError: {err}"
     if case.expect == "must_reject":
         return f"accepted {case.target}.{case.path}={case.value!r}"
+    size = abs(float(np.asarray(case.value)))
+    if size == 0 or PRICED_FROM <= size <= PRICED_UP_TO:
+        return _priced_problem(model, case, bad)
+    return None
+
+
+PRICED_FROM, PRICED_UP_TO = 1e-6, 1e9
+"""Accepted values of this size (or zero) are priced too: energy and latency must be finite and >= 0. Others
+are not: the models compute in float32, and sizes the checks accept beyond its range (``in_features=1e300``,
+``word_bits=1e-308``) come out NaN."""
+
+
+def _priced_problem(model: Any, case: ApiCase, accepted: Any) -> str | None:
+    from hwcost.types import total
+
+    hw = accepted if case.target == "hardware" else model.default_hardware
+    workloads = [accepted] if case.target == "workload" else list(model.sample_workloads().values())[:1]
+    for workload in workloads:
+        energy = float(total(model.energy_pj(hw, workload)))
+        latency = float(model.latency_cycles(hw, workload))
+        if not (np.isfinite(energy) and np.isfinite(latency) and energy >= 0 and latency >= 0):
+            return f"accepted {case.target}.{case.path}={case.value!r}, priced energy={energy} latency={latency}"
     return None
 
 
