@@ -119,11 +119,14 @@ def main() -> int:
     cli_total = sum(v["cases"] for v in verbs.values())
     api_total = sum(m["cases"] for m in models.values())
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run(["git", "status", "--short", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split("\n")  # fmt: skip
     result = {
         "what": "bad command lines and files for every hwcost verb, bad fields for every registered cost model",
         "expected": "exit 2, one stderr line 'hwcost[ VERB]: error: ...', no traceback, no work started, nothing "
         "written outside --out; library: ValueError naming the field",
         "commit": commit,
+        "uncommitted_changes_run_with": [line.strip() for line in changed if line.strip()],
         "python": platform.python_version(),
         "hypothesis": hypothesis.__version__,
         "derandomize": True,

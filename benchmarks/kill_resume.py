@@ -210,10 +210,13 @@ def main() -> int:
         for verb in args.verbs:
             one(verb)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run(["git", "status", "--short", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split("\n")  # fmt: skip
     result = {
         "what": "hwcost train and hwcost compress killed with SIGKILL at a random moment, rerun to completion, "
         "outputs compared with an uninterrupted run (SHA-256 of every lasting file in --out, report.json rows)",
         "commit": commit,
+        "uncommitted_changes_run_with": [line.strip() for line in changed if line.strip()],
         "python": platform.python_version(),
         "seed": args.seed,
         "parallel": args.parallel,
