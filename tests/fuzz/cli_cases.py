@@ -7,7 +7,8 @@ negative numbers; an option that takes a value gets the empty string; an option 
 ``NAME=VALUE`` gets malformed assignments, unknown names and bad values for known names; a name option
 (:data:`NAME_DESTS`) gets names no registry knows; a file option (:data:`FILE_KINDS`) gets damaged files; a
 flag gets an explicit value; a required argument is left out; both halves of a mutually exclusive group are
-given; and every verb gets unknown flags. A new verb is fuzzed without editing this module; the tables below
+given; and every verb gets unknown flags and stray arguments. (Policy: no ``int`` or ``float`` option of any
+verb accepts a negative number, NaN or an infinity.) A new verb is fuzzed without editing this module; the tables below
 only make its cases sharper (a valid value for a required argument, known keys for an assignment).
 
 Every case is a command line that must be refused before any work starts (:func:`check_case`): exit status
@@ -50,7 +51,6 @@ FILE_KINDS: dict[str, str] = {"weights": "npy", "activations": "npy", "evaluate"
 """Options that name a file (or folder), by ``dest``, and which kind of bad file to give them."""
 OUT_DESTS: frozenset[str] = frozenset({"out"})
 """Options naming an output folder (an existing file there must be refused)."""
-# Policy of this suite: no int or float option of any verb accepts a negative number, NaN or an infinity.
 
 
 def _known_keys() -> dict[str, tuple[str, ...]]:
@@ -469,15 +469,21 @@ def _value_cases(base: Base, action: argparse.Action, case: Callable[..., Case])
     if dest in OUT_DESTS:
         out.append(st.just(case(f"{where} is a file", put("taken"), files={"taken": b"not a folder"})))
     kind = FILE_KINDS.get(dest)
+
+    def file_case(name: str) -> Callable[[tuple[bytes | None, str]], Case]:
+        def build(content_what: tuple[bytes | None, str]) -> Case:
+            content, what = content_what
+            if content is None:  # a folder where the file should be
+                return case(f"{where} {what}", put(name), dirs=[name])
+            return case(f"{where} {what}", put(name), files={name: content})
+
+        return build
+
     if kind == "npy":
-        out.append(bad_npy(dest).map(lambda cw: case(
-            f"{where} {cw[1]}", put("bad.npy"), *(({"bad.npy": cw[0]}, None) if cw[0] is not None else
-                                                  (None, ["bad.npy"])))))  # fmt: skip
+        out.append(bad_npy(dest).map(file_case("bad.npy")))
         out.append(st.just(case(f"{where} missing file", put("missing.npy"))))
     elif kind == "hwdc":
-        out.append(bad_hwdc().map(lambda cw: case(
-            f"{where} {cw[1]}", put("bad.hwdc"), *(({"bad.hwdc": cw[0]}, None) if cw[0] is not None else
-                                                   (None, ["bad.hwdc"])))))  # fmt: skip
+        out.append(bad_hwdc().map(file_case("bad.hwdc")))
         out.append(st.just(case(f"{where} missing file", put("missing.hwdc"))))
     elif kind == "report_dir":
 
