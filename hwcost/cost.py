@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from hwcost.types import Array, CostModel, Counts, LayerRun, Objective, Scalar, check_objective, total
+from hwcost.types import Array, CostModel, Counts, LayerRun, Objective, Scalar, check_objective, is_concrete, total
 
 
 def energy_pj(model: CostModel, hw: Any, workload: Any) -> Counts:
@@ -112,8 +112,13 @@ def sum_over_layers(model: CostModel, hw: Any, runs: Sequence[LayerRun]) -> Netw
 
 def network_cost(model: CostModel, hw: Any, runs: Sequence[LayerRun | Any]) -> NetworkCost:
     """Cost of one inference of a network on ``hw``: the model's ``network`` hook if it has one, else
-    :func:`sum_over_layers`. ``runs`` are :class:`~hwcost.types.LayerRun` or bare workloads (run once)."""
+    :func:`sum_over_layers`. ``runs`` are :class:`~hwcost.types.LayerRun` or bare workloads (run once).
+    Concrete layers are checked first (:meth:`~hwcost.types.CostModel.check`), so a bad layer raises
+    rather than adding into the total."""
     runs = tuple(run if isinstance(run, LayerRun) else LayerRun(run) for run in runs)
+    for run in runs:
+        if is_concrete((hw, run.workload)):
+            model.check(hw, run.workload)
     if model.network is not None:
         return model.network(hw, runs)
     return sum_over_layers(model, hw, runs)

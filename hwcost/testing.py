@@ -396,16 +396,29 @@ def _expect_value_error(check: Callable[[Any], None], value: Any, field: str, wh
     raise AssertionError(f"{what}: accepted")
 
 
+class _OtherWorkload:
+    """A workload type no model prices."""
+
+
 def check_input_checks(model: CostModel) -> None:
     """Sample inputs pass the model's checks; densities outside [0, 1] and non-finite leaves are rejected
-    with a ``ValueError`` naming the field."""
+    with a ``ValueError`` naming the field, by the check and by every concrete call of the bundle; a
+    workload of a type the model does not price is a ``TypeError``."""
     for label, hw, workload in cases(model):
-        model.check_hardware(hw)
-        model.check_workload(workload)
+        model.check(hw, workload)
         for name in _density_fields(workload):
             for bad in (1.5, -0.1, float("nan")):
-                _expect_value_error(model.check_workload, dataclasses.replace(workload, **{name: bad}), name,
-                                    f"{label}: {name}={bad}")  # fmt: skip
+                bad_workload = dataclasses.replace(workload, **{name: bad})
+                _expect_value_error(model.check_workload, bad_workload, name, f"{label}: {name}={bad}")
+                for call in (model.action_counts, model.latency_cycles, model.energy_pj):
+                    _expect_value_error(lambda w, call=call, hw=hw: call(hw, w), bad_workload, name,
+                                        f"{label}: {getattr(call, '__name__', 'call')} at {name}={bad}")  # fmt: skip
+        try:
+            model.latency_cycles(hw, _OtherWorkload())
+        except TypeError:
+            pass
+        else:
+            raise AssertionError(f"{label}: a workload of another type is accepted")
         for path in _leaf_names(hw, ""):
             field = path.rsplit(".", 1)[-1]
             _expect_value_error(model.check_hardware, _with_leaf(hw, path, float("nan")), field,

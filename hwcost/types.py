@@ -16,8 +16,11 @@
 * Whole networks are sequences of :class:`LayerRun` (a workload and how many times it runs per
   inference); a model whose network is not a plain sum over layers supplies a ``network`` hook.
 
-No dataclass here has logic in ``__init__``/``__post_init__``: pytree unflattening rebuilds
-instances through the constructor. Input checks are explicit functions called outside ``jit``.
+No pytree dataclass here has logic in ``__init__``/``__post_init__``: pytree unflattening rebuilds
+instances through the constructor. Input checks are part of the contract: a :class:`CostModel`'s
+``action_counts``, ``latency_cycles`` and ``energy_pj`` run :meth:`CostModel.check` whenever their inputs
+are concrete (outside ``jit``, ``vmap`` and ``grad``); under a transformation, call ``model.check(hw,
+workload)`` on the concrete values before tracing them.
 """
 
 from __future__ import annotations
@@ -280,8 +283,8 @@ class CostModel(Generic[HwT, WorkloadT]):
         sample_workloads: ``() -> {label: workload}`` covering the model's regimes, at which the
             property suite checks every promise.
         lower: how the model runs one layer of a masked network (:class:`LoweringFn`).
-        check_hardware, check_workload: input checks (outside ``jit``) raising ``ValueError`` that
-            names the field, its value and what is allowed.
+        check_hardware, check_workload: input checks raising ``ValueError`` that names the field, its
+            value and what is allowed (:meth:`check` runs both, and runs on every concrete call).
         clock_mhz: ``hw -> MHz``, to turn cycles into time at report edges.
         sample_hardware: ``() -> {label: hw}``, hardware points besides the default (e.g. a relaxed,
             non-integer PE count) at which the suite checks the model too.
@@ -293,6 +296,10 @@ class CostModel(Generic[HwT, WorkloadT]):
 
     The relaxed model (``hw`` as given) is smooth, and its gradient is the derivative of the value it
     reports; ``hwcost.smooth.harden(hw)`` evaluates every relaxation exactly (:attr:`hard`).
+
+    ``action_counts`` and ``latency_cycles`` as stored on the bundle are the model's functions behind
+    :meth:`check`: called with concrete values, a bad hardware or workload raises before anything is
+    computed (a traced call is checked by the caller, once, on the concrete values).
     """
 
     card: ModelCard
@@ -310,10 +317,26 @@ class CostModel(Generic[HwT, WorkloadT]):
     dense_limit: Callable[[HwT, WorkloadT], Mapping[str, Scalar]] | None = None
     network: NetworkFn | None = None
 
+    def __post_init__(self) -> None:
+        for field in ("action_counts", "latency_cycles"):
+            object.__setattr__(self, field, _checked(self, _unchecked(getattr(self, field))))
+
     @property
     def name(self) -> str:
         """The registry key, ``card.name``."""
         return self.card.name
+
+    def check(self, hw: HwT, workload: WorkloadT) -> None:
+        """Raise ``TypeError`` for a hardware or workload of the wrong type, ``ValueError`` naming the field,
+        its value and what is allowed for a bad value; call outside ``jit`` (values must be concrete)."""
+        hw_type = type(self.default_hardware)
+        if not isinstance(hw, hw_type):
+            raise TypeError(f"hardware={type(hw).__name__} is not {self.name}'s; allowed: {hw_type.__name__}")
+        if not isinstance(workload, self.card.workloads):
+            allowed = ", ".join(t.__name__ for t in self.card.workloads)
+            raise TypeError(f"workload={type(workload).__name__} is not priced by {self.name}; allowed: {allowed}")
+        self.check_hardware(hw)
+        self.check_workload(workload)
 
     def energy_pj(self, hw: HwT, workload: WorkloadT) -> Counts:
         """Energy per action kind of one run, pJ: counts times per-action energy (:func:`hwcost.cost.energy_pj`)."""
@@ -333,6 +356,28 @@ class CostModel(Generic[HwT, WorkloadT]):
         if self.sample_hardware is not None:
             points.update(self.sample_hardware())
         return points
+
+
+def is_concrete(tree: Any) -> bool:
+    """Whether no leaf of ``tree`` is being traced (by ``jit``, ``vmap``, ``grad``, ...)."""
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
+
+
+def _unchecked(fn: Callable) -> Callable:
+    return getattr(fn, "unchecked", fn)
+
+
+def _checked(model: CostModel, fn: Callable) -> Callable:
+    """``fn(hw, workload)`` preceded by ``model.check`` when both are concrete; ``.unchecked`` is ``fn``."""
+
+    def checked(hw: Any, workload: Any) -> Any:
+        if is_concrete((hw, workload)):
+            model.check(hw, workload)
+        return fn(hw, workload)
+
+    checked.unchecked = fn  # type: ignore[attr-defined]
+    checked.__doc__, checked.__name__ = fn.__doc__, getattr(fn, "__name__", "checked")
+    return checked
 
 
 def total(terms: Mapping[str, Array]) -> Array:
