@@ -5,11 +5,13 @@ one, never half of one; :func:`read_json` names the file that does not parse, an
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,4 +97,40 @@ def load_json_or_set_aside(path: str | Path, warn: Callable[[str], None] = _warn
         return None
 
 
-__all__ = ["load_json_or_set_aside", "read_json", "set_aside", "write_atomically"]
+LOCK_NAME = ".hwcost.lock"
+"""The lock file :func:`output_lock` keeps in an output folder while a run writes into it."""
+
+
+@contextlib.contextmanager
+def output_lock(folder: str | Path) -> Iterator[Path]:
+    """Hold an exclusive lock on the output ``folder`` (created if missing) for the ``with`` block.
+
+    A second run into the same folder (another process) raises :class:`~hwcost.errors.UsageError` naming the
+    folder and the process that holds it, instead of interleaving its writes with the first run's. The lock
+    is an ``flock`` on ``folder/.hwcost.lock``: the operating system releases it when the holder exits, even
+    after a kill, so a stale lock file never blocks a resume.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise UsageError(
+                f"{folder} is in use by another hwcost run (pid {holder}); "
+                "wait for it to finish or choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+__all__ = ["load_json_or_set_aside", "output_lock", "read_json", "set_aside", "write_atomically"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from hwcost.checks import check_int_range
 from hwcost.cli.output import check_out_dir, dumps_json, format_table, parse_assignments, print_json
-from hwcost.files import write_atomically
+from hwcost.files import output_lock, write_atomically
 
 HELP = "compress an MNIST LeNet (deep-compression, ttq, dsd) and report per-layer storage and error"
 
@@ -161,10 +161,11 @@ def run(args: argparse.Namespace) -> int:
         run_pipeline = functools.partial(dc.run_pipeline, config=config)
     else:
         run_pipeline = functools.partial(pipelines.run, args.pipeline)
-    report = run_pipeline(
-        args.model, load_mnist(), seed=args.seed, workdir=out, progress=not args.no_progress, small=args.small
-    )
-    write_atomically(out / "report.json", dumps_json(report) + "\n")
+    with output_lock(out):
+        report = run_pipeline(
+            args.model, load_mnist(), seed=args.seed, workdir=out, progress=not args.no_progress, small=args.small
+        )
+        write_atomically(out / "report.json", dumps_json(report) + "\n")
     if args.json:
         print_json(report)
     else:

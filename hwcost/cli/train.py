@@ -173,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
     from hwcost.cli.output import print_json
     from hwcost.cli.report import format_report
     from hwcost.experiments import plot_report, run_experiment
+    from hwcost.files import output_lock
     from models.datasets import load_mnist, subset
 
     config = experiment_config(args)
@@ -184,8 +185,10 @@ def run(args: argparse.Namespace) -> int:
         baseline_cache = out / "baseline"  # never poison the shared cache with a subset-trained network
     quiet = args.quiet or args.json
     log = (lambda s: None) if quiet else print
-    report = run_experiment(config, data, out, progress=not quiet and _tty(), log=log, baseline_cache=baseline_cache)
-    plot_report(report, out / "pareto.png")
+    with output_lock(out):
+        progress = not quiet and _tty()
+        report = run_experiment(config, data, out, progress=progress, log=log, baseline_cache=baseline_cache)
+        plot_report(report, out / "pareto.png")
     if args.json:
         print_json({k: v for k, v in report.items() if k != "points"})
     else:
