@@ -14,10 +14,24 @@ from hwcost.files import write_atomically
 _MAGIC = b"HWCKPT1\n"
 
 
+def _sorted_keys(state: Any) -> Any:
+    """``state`` with every dict's keys in sorted order (the order of ``jax.tree_util``)."""
+    if isinstance(state, dict):
+        return {key: _sorted_keys(state[key]) for key in sorted(state)}
+    return state
+
+
 def save_checkpoint(path: str | Path, tree: Any, metadata: dict[str, Any] | None = None) -> Path:
-    """Write ``tree`` (any pytree of arrays) and ``metadata`` (JSON-able) to ``path`` atomically."""
+    """Write ``tree`` (any pytree of arrays) and ``metadata`` (JSON-able) to ``path`` atomically.
+
+    The bytes depend on the values only, not on the insertion order of the tree's dicts: a tree that went
+    through an optimizer step (``jax.tree_util`` sorts dict keys) and the same tree loaded from a checkpoint
+    into a freshly initialised structure (flax's ``kernel, bias`` order) give the same file, so a run resumed
+    after a kill writes a file bit-identical to an uninterrupted run's.
+    """
     header = json.dumps(metadata or {}).encode()
-    return write_atomically(path, _MAGIC + len(header).to_bytes(8, "little") + header + serialization.to_bytes(tree))
+    payload = serialization.msgpack_serialize(_sorted_keys(serialization.to_state_dict(tree)))
+    return write_atomically(path, _MAGIC + len(header).to_bytes(8, "little") + header + payload)
 
 
 def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]:
