@@ -26,7 +26,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 reproduce: $(STAMP)
 	$(BIN)/python benchmarks/reproduce.py
