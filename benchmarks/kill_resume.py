@@ -1,6 +1,7 @@
 """Kill and resume: a tiny ``hwcost train`` and a tiny ``hwcost compress`` run once uninterrupted, then again and
-again killed with SIGKILL at a random moment (fixed seed) and rerun to completion; the outputs of every resumed
-run must be bit-identical to the uninterrupted run's.
+again killed with SIGKILL at a random moment (fixed seed; uniform over 20-97 % of the length of a whole run,
+re-measured whenever a run finishes before its kill) and rerun to completion; the outputs of every resumed run
+must be bit-identical to the uninterrupted run's.
 
     .venv/bin/python benchmarks/kill_resume.py [--kills 20] [--seed 0] [--verbs train compress]
 
@@ -133,14 +134,17 @@ def kill_and_resume(
     reference = digests(ref_out)
     ref_rows = _rows(ref_out)
     rng = random.Random(f"{seed}-{verb}")
+    duration = ref["seconds"]  # kill moments are drawn over the length of a whole run, re-measured as it changes
     runs: list[dict[str, Any]] = []
     attempt = 0
     while sum(r["killed"] for r in runs) < kills and time.time() < deadline:
         attempt += 1
         kill_list = []
-        for _ in range(kills_per_run):  # each kill lands in a run that may itself be a resumed one
-            kill_at = round(rng.uniform(0.2, 0.97) * ref["seconds"], 2)
+        for j in range(kills_per_run):  # each kill lands in a run that may itself be a resumed one
+            kill_at = round(rng.uniform(0.2, 0.97) * duration, 2)
             first = _run(argv, out, log, kill_at=kill_at)
+            if j == 0 and not first["killed"]:
+                duration = first["seconds"]  # a whole run took this long now (the machine got less busy)
             kill_list.append({"kill_at_s": kill_at, "killed": first["killed"], "rc": first["rc"],
                               "on_disk_at_kill": _state(out)})  # fmt: skip
             if not first["killed"]:
