@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import jax
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,3 +14,29 @@ jax.config.update(
     "jax_compilation_cache_dir", os.environ.get("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".cache" / "jax"))
 )
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+LOCK_HOLDER = (
+    "import sys, time\n"
+    "from hwcost.files import output_lock\n"
+    "with output_lock(sys.argv[1]):\n"
+    "    print('locked', flush=True)\n"
+    "    time.sleep(60)\n"
+)
+
+
+@pytest.fixture
+def locked_folder(tmp_path):
+    """``(folder, pid)``: ``tmp_path / "run"`` held by :func:`hwcost.files.output_lock` in another process."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        yield folder, proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()

@@ -243,25 +243,7 @@ def test_an_unexpected_exception_keeps_its_traceback(tmp_path, monkeypatch):
 
 
 # --- an output folder in use ------------------------------------------------------------------------------
-def test_a_second_run_into_a_folder_in_use_is_one_line(tmp_path, capsys, no_training):
-    import subprocess
-    import sys
-
-    holder = (
-        "import sys, time\n"
-        "from hwcost.files import output_lock\n"
-        "with output_lock(sys.argv[1]):\n"
-        "    print('locked', flush=True)\n"
-        "    time.sleep(60)\n"
-    )
-    out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-c", holder, str(out)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "locked"
-        assert main(["compress", "--model", "lenet300", "--pipeline", "dsd", "--out", str(out)]) == 2
-        line = _one_error_line(capsys, "compress")
-        assert f"{out} is in use by another hwcost run (pid {proc.pid})" in line
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stdout.close()
+def test_a_second_run_into_a_folder_in_use_is_one_line(locked_folder, capsys, no_training):
+    out, pid = locked_folder
+    assert main(["compress", "--model", "lenet300", "--pipeline", "dsd", "--out", str(out)]) == 2
+    assert f"{out} is in use by another hwcost run (pid {pid})" in _one_error_line(capsys, "compress")

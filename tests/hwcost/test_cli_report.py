@@ -5,19 +5,9 @@ from __future__ import annotations
 import json
 
 from hwcost.cli import main
+from tests.fuzz.reports import VALID_REPORT
 
-REPORT = {
-    "model": "lenet300", "hardware": "eie", "objective": "energy", "exact_source": "archsim", "exact_unit": "pJ",
-    "dense_exact": 1.0e6,
-    "rows": [
-        {"point": "dense", "kind": "dense", "test_error_pct": 1.5, "exact_rel_dense": 1.0, "exact": 1.0e6},
-        {"point": "lambda-0.1", "kind": "joint", "test_error_pct": 1.6, "exact_rel_dense": 0.2, "exact": 2.0e5},
-        {"point": "magnitude-0.1", "kind": "magnitude", "test_error_pct": 1.7, "exact_rel_dense": 0.4, "exact": 4.0e5},
-    ],
-    "best_ratio_vs_magnitude": {"ratio": 2.0, "baseline_error_pct": 1.7, "baseline_cost": 4.0e5,
-                                "joint_error_pct": 1.6, "joint_cost": 2.0e5},
-    "points": {},
-}  # fmt: skip
+REPORT = {k: v for k, v in VALID_REPORT.items() if k != "dominance_vs_deep_compression"}
 
 
 def test_report_prints_table_and_json(tmp_path, capsys):

@@ -95,29 +95,25 @@ def test_the_library_writes_files_only_through_the_atomic_helper():
     assert [w for p in sources for w in _direct_writes(p)] == []
 
 
-def test_an_output_folder_is_locked_against_a_second_run(tmp_path):
-    import subprocess
-    import sys
-
+def test_an_output_folder_is_locked_against_a_second_run(locked_folder):
     from hwcost.errors import UsageError
     from hwcost.files import output_lock
 
-    holder = (
-        "import sys, time\n"
-        "from hwcost.files import output_lock\n"
-        "with output_lock(sys.argv[1]):\n"
-        "    print('locked', flush=True)\n"
-        "    time.sleep(60)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", holder, str(tmp_path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "locked"
-        with pytest.raises(UsageError, match=rf"{tmp_path} is in use by another hwcost run \(pid {proc.pid}\)"):
-            with output_lock(tmp_path):
-                pass
-    finally:
-        proc.kill()
-        proc.wait()
-        proc.stdout.close()
+    folder, pid = locked_folder
+    with pytest.raises(UsageError, match=rf"{folder} is in use by another hwcost run \(pid {pid}\)"):
+        with output_lock(folder):
+            pass
+
+
+def test_a_lock_is_released_when_its_holder_is_killed(tmp_path):
+    import subprocess
+    import sys
+
+    from hwcost.files import output_lock
+    from tests.conftest import LOCK_HOLDER
+
+    with subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True) as p:
+        assert p.stdout.readline().strip() == "locked"
+        p.kill()
     with output_lock(tmp_path):  # released by the operating system when the holder died
         pass
