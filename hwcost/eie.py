@@ -252,27 +252,30 @@ compare with Table IV's "theoretical" and "actual" rows.
 
 # --- input checks ---------------------------------------------------------------------------------------
 def check_workload(layer: FcLayer) -> None:
-    """Raise ``ValueError`` (naming the field) for ``in_features <= 0``, ``out_features < 1`` (a layer has
-    at least one output row), NaN, or densities outside [0, 1]."""
+    """Raise ``ValueError`` naming the field, its value and the allowed range: ``in_features`` in
+    ``(0, 2**31]``, ``out_features`` in ``[1, 2**31]`` (a layer has at least one output row), densities in
+    [0, 1]; NaN and infinities never (bounds: :mod:`hwcost.checks`)."""
     if not isinstance(layer, FcLayer):
         raise ValueError(f"layer={type(layer).__name__} is unknown; allowed: FcLayer")
-    checks.check_positive("in_features", layer.in_features)
-    checks.check_at_least("out_features", layer.out_features, 1)
+    checks.check_size("in_features", layer.in_features, low=0, open_low=True)
+    checks.check_size("out_features", layer.out_features)
     checks.check_fraction("weight_density", layer.weight_density)
     checks.check_fraction("activation_density", layer.activation_density)
 
 
 def check_hardware(hw: EieHardware) -> None:
-    """Raise ``ValueError`` (naming the field) for PEs < 1, FIFO depth < 1, bad energies or indices."""
-    checks.check_at_least("num_pes", hw.num_pes, 1)
-    checks.check_at_least("fifo_depth", hw.fifo_depth, 1)
-    checks.check_positive("clock_mhz", hw.clock_mhz)
+    """Raise ``ValueError`` naming the field, its value and the allowed range: PEs and FIFO depth in
+    ``[1, 2**31]``, clock in [1e-3, 1e6] MHz, energies in [0, 1e6] pJ, index bits, entries per word, and
+    temperature in [1e-6, 10] (bounds: :mod:`hwcost.checks`)."""
+    checks.check_size("num_pes", hw.num_pes)
+    checks.check_size("fifo_depth", hw.fifo_depth)
+    checks.check_clock_mhz("clock_mhz", hw.clock_mhz)
     for name in ("spmat_read_pj", "ptr_read_pj", "mac_pj", "act_read_pj", "act_write_pj", "fifo_push_pj"):
-        checks.check_non_negative(name, getattr(hw, name))
-    checks.check_non_negative("pe_cycle_pj", hw.pe_cycle_pj)
+        checks.check_energy_pj(name, getattr(hw, name))
+    checks.check_energy_pj("pe_cycle_pj", hw.pe_cycle_pj)
     checks.check_int_range("index_bits", hw.index_bits, 1, 16)
     checks.check_int_range("entries_per_spmat_read", hw.entries_per_spmat_read, 1, 1024)
-    checks.check_positive("smoothing.temperature", hw.smoothing.temperature)
+    checks.check_temperature("smoothing.temperature", hw.smoothing.temperature)
 
 
 # --- per PE-column statistics ------------------------------------------------------------------------

@@ -88,32 +88,42 @@ on-chip SRAM (162 KB per PE, EIE Sec. VI) at 800 MHz (EIE Table V)."""
 
 
 def check_hardware(hw: MemoryHierarchy) -> None:
-    """Raise ``ValueError`` naming the field if any parameter is out of range (call outside ``jit``)."""
-    for name in (
-        "sram_capacity_bytes",
-        "word_bits",
-        "weight_bits",
-        "activation_bits",
-        "dram_bits_per_cycle",
-        "sram_bits_per_cycle",
-        "clock_mhz",
-    ):
-        checks.check_positive(name, getattr(hw, name))
+    """Raise ``ValueError`` naming the field, its value and the allowed range if any parameter is out of range
+    (call outside ``jit``): capacity in ``[1, 2**62]`` bytes, bit widths in ``[1, 2**16]``, bandwidths in
+    [1e-3, 2**31] bits per cycle, clock in [1e-3, 1e6] MHz, energies in [0, 1e6] pJ per bit, temperature in
+    [1e-6, 10] (bounds: :mod:`hwcost.checks`)."""
+    checks.check_range("sram_capacity_bytes", hw.sram_capacity_bytes, 1, checks.MAX_COUNT)
+    for name in ("word_bits", "weight_bits", "activation_bits"):
+        checks.check_bits(name, getattr(hw, name))
+    for name in ("dram_bits_per_cycle", "sram_bits_per_cycle"):
+        checks.check_bandwidth(name, getattr(hw, name))
+    checks.check_clock_mhz("clock_mhz", hw.clock_mhz)
     for name in ("register_file_pj_per_bit", "sram_pj_per_bit", "dram_pj_per_bit"):
-        checks.check_non_negative(name, getattr(hw, name))
-    checks.check_positive("smoothing.temperature", hw.smoothing.temperature)
+        checks.check_energy_pj(name, getattr(hw, name))
+    checks.check_temperature("smoothing.temperature", hw.smoothing.temperature)
 
 
 def check_workload(layer: FcLayer | ConvLayer) -> None:
-    """Raise ``ValueError`` for nonpositive shapes or densities outside [0, 1] (call outside ``jit``)."""
+    """Raise ``ValueError`` naming the field, its value and the allowed range for shapes outside
+    ``(0, 2**31]``, weights, activations or multiply-accumulates above ``2**62``, or densities outside [0, 1]
+    (call outside ``jit``; bounds: :mod:`hwcost.checks`)."""
     if isinstance(layer, FcLayer):
         shape_fields: tuple[str, ...] = ("in_features", "out_features")
+        products: dict[str, tuple[str, ...]] = {}
     elif isinstance(layer, ConvLayer):
         shape_fields = ("in_channels", "out_channels", "kernel_h", "kernel_w", "in_h", "in_w", "out_h", "out_w")
+        products = {
+            "weights": ("out_channels", "in_channels", "kernel_h", "kernel_w"),
+            "input activations": ("in_channels", "in_h", "in_w"),
+            "output activations": ("out_channels", "out_h", "out_w"),
+            "multiply-accumulates": ("out_channels", "in_channels", "kernel_h", "kernel_w", "out_h", "out_w"),
+        }
     else:
         raise ValueError(f"layer={type(layer).__name__} is unknown; allowed: FcLayer, ConvLayer")
     for name in shape_fields:
-        checks.check_positive(name, getattr(layer, name))
+        checks.check_size(name, getattr(layer, name), low=0, open_low=True)
+    for what, names in products.items():
+        checks.check_product(names, [getattr(layer, n) for n in names], what)
     checks.check_fraction("weight_density", layer.weight_density)
     checks.check_fraction("activation_density", layer.activation_density)
 

@@ -11,9 +11,13 @@ leaf:
   (``index_bits``, words per read). ``check_hardware`` / ``check_workload`` must raise ``ValueError`` whose
   message names the field (its dotted path).
 * ``either``: any finite non-negative number (zero and fractions included, where a model may require
-  ``>= 1``): accepted, or refused with a ``ValueError`` naming the field; never another exception. An
-  accepted value (zero, or between :data:`PRICED_FROM` and :data:`PRICED_UP_TO`) is priced: energy and
-  latency finite and non-negative.
+  ``>= 1``; huge and tiny ones too, such as ``1e300`` and ``1e-300``): accepted, or refused with a
+  ``ValueError`` naming the field; never another exception. Every accepted value is priced: energy and
+  latency finite and non-negative (the checks bound magnitudes, :mod:`hwcost.checks`).
+* ``corner``: many leaves of the hardware and of the workload at once, each drawn from the range its check
+  accepts on its own (the ends, values of :data:`LADDER`, log-uniform in between): accepted, or refused with a
+  ``ValueError`` naming one of them; accepted, the relaxed and the hard model are priced (finite, >= 0), so
+  no combination of accepted values (huge sizes with tiny temperatures, say) overflows in float32.
 * a workload of a kind the model does not price (another workload type, ``None``, a number, a dict):
   ``TypeError`` or ``ValueError``, never an ``AttributeError`` from deep inside.
 """
@@ -75,14 +79,18 @@ class ApiCase(NamedTuple):
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary."""
+        value = self.value.changes if isinstance(self.value, Corner) else self.value
         return {"model": self.model, "target": self.target, "label": self.label, "path": self.path,
-                "value": repr(self.value), "expect": self.expect}  # fmt: skip
+                "value": repr(value), "expect": self.expect}  # fmt: skip
 
 
 NEGATIVE = st.floats(max_value=-1e-300, allow_nan=False, allow_infinity=True)
 NON_FINITE = st.sampled_from([float("nan"), float("inf"), float("-inf")])
 ANY_FINITE = st.one_of(
-    st.sampled_from([0.0, 0.5, 1.0, 1e-300, 1e300]), st.floats(0, 1e12, allow_nan=False), st.integers(0, 10**6)
+    st.sampled_from([0.0, 0.5, 1.0, 1e-300, 1e300, 1e-308, 1e-40, 1e38, 2.0**31, 2.0**31 + 1, 2.0**62, 2.0**64]),
+    st.floats(0, 1e12, allow_nan=False),
+    st.floats(0, 3e38, allow_nan=False),
+    st.integers(0, 10**6),
 )
 WRAPPERS = st.sampled_from([float, np.float64, np.asarray])
 """A Python float, a numpy scalar or a 0-d array: the checks see all three."""
@@ -130,7 +138,9 @@ def model_cases(name: str) -> st.SearchStrategy[ApiCase]:
     wrong = [None, 1.0, {"in_features": 4}, "fc", model.default_hardware]
     wrong += [_sample_of(t) for t in others]
     strategies.append(st.sampled_from(wrong).map(lambda v: ApiCase(name, "workload", "-", "-", v, "wrong_kind")))
-    return st.one_of(strategies)
+    singles, corners = st.one_of(strategies), corner_cases(name)
+    # about one case in six is a corner (a plain one_of would draw almost only single leaves)
+    return st.integers(0, 5).flatmap(lambda i: corners if i == 0 else singles)
 
 
 def _case(model: str, target: str, label: str, path: str, expect: str, value: Any) -> ApiCase:
@@ -144,6 +154,112 @@ def _sample_of(kind: type) -> Any:
                      out_w=6.0, weight_density=0.5, activation_density=0.5)  # fmt: skip
 
 
+LADDER = (
+    0.0, 1.2e-38, 1e-30, 1e-12, 1e-6, 1e-3, 0.01, 0.1, 0.5, 1.0, 2.0, 10.0, 100.0, 1e3, 65536.0, 1e6, 1e9,
+    2.0**31, 1e12, 2.0**62, 1e20, 1e30, 3e38,
+)  # fmt: skip
+"""Values tried on each leaf alone to find the range its check accepts (the ends of the corner draws)."""
+
+
+def accepted_values(model: Any, target: str, point: Any, leaf: Leaf) -> list[float]:
+    """The values of :data:`LADDER` that ``model``'s check accepts at ``leaf`` of ``point``, the other leaves as
+    they are."""
+    check = model.check_hardware if target == "hardware" else model.check_workload
+    out = []
+    for value in LADDER:
+        try:
+            check(replace_leaf(point, leaf.path, value))
+        except ValueError:
+            continue
+        out.append(value)
+    return out
+
+
+class Corner(NamedTuple):
+    """A hardware point and a workload with several leaves replaced (``changes``: ``(target, path, value)``)."""
+
+    hardware: Any
+    workload: Any
+    changes: tuple[tuple[str, str, float], ...]
+
+
+class Range(NamedTuple):
+    """One leaf of a corner's base: ``target`` (hardware or workload), dotted ``path``, the :data:`LADDER` values
+    its check accepts on their own (``accepted``) and its ``default``."""
+
+    target: str
+    path: str
+    accepted: tuple[float, ...]
+    default: float
+
+
+@functools.cache
+def corner_bases(name: str) -> tuple[tuple[str, Any, Any, tuple[Range, ...]], ...]:
+    """``(label, hardware, workload, ranges)``: the default hardware with the first sample workload of each
+    workload type the model prices, and the accepted range of each of their leaves."""
+    model = cost_model(name)
+    hw = model.default_hardware
+    firsts: dict[type, tuple[str, Any]] = {}
+    for label, workload in model.sample_workloads().items():
+        firsts.setdefault(type(workload), (label, workload))
+    bases = []
+    for label, workload in firsts.values():
+        ranges = []
+        for target, point in (("hardware", hw), ("workload", workload)):
+            for leaf in leaves(point):
+                values = () if leaf.static else tuple(accepted_values(model, target, point, leaf))
+                if values:
+                    ranges.append(Range(target, leaf.path, values, float(np.asarray(leaf_value(point, leaf.path)))))
+        bases.append((f"default+{label}", hw, workload, tuple(ranges)))
+    return tuple(bases)
+
+
+def draw_in_range(r: Range, u: float, choice: int) -> float:
+    """A value in ``r``'s accepted range from two random numbers (``u`` in [0, 1), ``choice`` in [0, 4)): an
+    end, the default, an accepted ladder value, or log-uniform between the ends."""
+    low, high = min(r.accepted), max(r.accepted)
+    if choice == 0:
+        return low if u < 0.5 else high
+    if choice == 1:
+        return r.default
+    if choice == 2:
+        return r.accepted[int(u * len(r.accepted)) % len(r.accepted)]
+    positive_low = max(low, 1.2e-38)
+    if high <= positive_low:
+        return high
+    return float(min(high, max(positive_low, np.exp(np.log(positive_low) + u * np.log(high / positive_low)))))
+
+
+def leaf_value(obj: Any, path: str) -> Any:
+    """The leaf of ``obj`` at dotted ``path``."""
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def corner_cases(name: str) -> st.SearchStrategy[ApiCase]:
+    """``corner`` cases of the registered model ``name``: its default hardware and the first sample workload of
+    one of its workload types, a random subset of their leaves replaced by values drawn from each leaf's
+    accepted range (:func:`draw_in_range`)."""
+
+    @st.composite
+    def corner(draw: Any) -> ApiCase:
+        label, hw, workload, ranges = draw(st.sampled_from(corner_bases(name)))
+        changes = []
+        for r in ranges:
+            if draw(st.booleans()):
+                value = draw_in_range(r, draw(st.floats(0, 1, exclude_max=True)), draw(st.integers(0, 3)))
+                changes.append((r.target, r.path, value))
+                if r.target == "hardware":
+                    hw = replace_leaf(hw, r.path, value)
+                else:
+                    workload = replace_leaf(workload, r.path, value)
+        paths = ",".join(f"{t}.{p}" for t, p, _ in changes) or "-"
+        return ApiCase(name, "hardware+workload", label, paths, Corner(hw, workload, tuple(changes)), "corner")
+
+    return corner()
+
+
 def all_api_cases() -> st.SearchStrategy[ApiCase]:
     """Cases of every registered model, the model drawn first."""
     per_model = {m.name: model_cases(m.name) for m in all_cost_models()}
@@ -153,6 +269,8 @@ def all_api_cases() -> st.SearchStrategy[ApiCase]:
 def api_problem(case: ApiCase) -> str | None:
     """What the model's check does wrong on ``case`` (``None`` if it behaves as promised)."""
     model = cost_model(case.model)
+    if case.expect == "corner":
+        return _corner_problem(model, case.value)
     if case.expect == "wrong_kind":
         try:
             model.check_workload(case.value)
@@ -174,29 +292,58 @@ def api_problem(case: ApiCase) -> str | None:
         return f"{type(err).__name__} instead of ValueError: {err}"
     if case.expect == "must_reject":
         return f"accepted {case.target}.{case.path}={case.value!r}"
-    size = abs(float(np.asarray(case.value)))
-    if size == 0 or PRICED_FROM <= size <= PRICED_UP_TO:
-        return _priced_problem(model, case, bad)
+    return _priced_problem(model, case, bad)
+
+
+def _price(model: Any, hw: Any, workload: Any) -> str | None:
+    from hwcost.types import total
+
+    energy = float(total(model.energy_pj(hw, workload)))
+    latency = float(model.latency_cycles(hw, workload))
+    if np.isfinite(energy) and np.isfinite(latency) and energy >= 0 and latency >= 0:
+        return None
+    return f"priced energy={energy} latency={latency}"
+
+
+def _corner_problem(model: Any, corner: Corner) -> str | None:
+    if not corner.changes:
+        return None
+    try:
+        model.check(corner.hardware, corner.workload)
+    except ValueError as err:
+        if not any(path in str(err) for _, path, _ in corner.changes):
+            return f"ValueError names none of the changed leaves: {err}"
+        return None
+    except Exception as err:  # the finding
+        return f"{type(err).__name__} instead of ValueError: {err}"
+    changed = ", ".join(f"{t}.{p}={v!r}" for t, p, v in corner.changes)
+    for hw, kind in ((corner.hardware, "relaxed"), (model.hard(corner.hardware), "hard")):
+        problem = _price(model, hw, corner.workload)
+        if problem is not None:
+            return f"accepted {changed}; the {kind} model {problem}"
     return None
-
-
-PRICED_FROM, PRICED_UP_TO = 1e-6, 1e9
-"""Accepted values of this size (or zero) are priced too: energy and latency must be finite and >= 0. Others
-are not: the models compute in float32, and sizes the checks accept beyond its range (``in_features=1e300``,
-``word_bits=1e-308``) come out NaN."""
 
 
 def _priced_problem(model: Any, case: ApiCase, accepted: Any) -> str | None:
-    from hwcost.types import total
-
     hw = accepted if case.target == "hardware" else model.default_hardware
     workloads = [accepted] if case.target == "workload" else list(model.sample_workloads().values())[:1]
     for workload in workloads:
-        energy = float(total(model.energy_pj(hw, workload)))
-        latency = float(model.latency_cycles(hw, workload))
-        if not (np.isfinite(energy) and np.isfinite(latency) and energy >= 0 and latency >= 0):
-            return f"accepted {case.target}.{case.path}={case.value!r}, priced energy={energy} latency={latency}"
+        problem = _price(model, hw, workload)
+        if problem is not None:
+            return f"accepted {case.target}.{case.path}={case.value!r}, {problem}"
     return None
 
 
-__all__ = ["ApiCase", "all_api_cases", "api_problem", "leaves", "model_cases", "replace_leaf"]
+__all__ = [
+    "ApiCase",
+    "Corner",
+    "Range",
+    "all_api_cases",
+    "api_problem",
+    "corner_bases",
+    "corner_cases",
+    "draw_in_range",
+    "leaves",
+    "model_cases",
+    "replace_leaf",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 
 import pytest
@@ -117,3 +118,57 @@ def test_the_unedited_model_file_fits_its_model(tmp_path):
     path.write_bytes(cli_cases.valid_hwdc())
     model, params = export.load_params(path)
     export.check_model_fits(path, model, params)
+
+
+# --- library: values the checks accepted although float32 cannot price them (NaN or infinity came out) -------
+@pytest.mark.parametrize(
+    ("model", "target", "path", "value", "message"),
+    [
+        ("eie", "workload", "in_features", 1e300, r"in_features=1e\+300 is outside \(0, 2147483648\]"),
+        ("eie", "workload", "out_features", 1e38, r"out_features=1e\+38 is outside \[1, 2147483648\]"),
+        ("eie", "hardware", "act_write_pj", 3.1e37, r"act_write_pj=3\.1e\+37 is outside \[0, 1000000\]"),
+        ("eie", "hardware", "smoothing.temperature", 843.0, r"smoothing.temperature=843 is outside \[1e-06, 10\]"),
+        ("memory", "hardware", "word_bits", 1e-308, r"word_bits=1e-308 must be >= 1; allowed: \[1, 65536\]"),
+        ("memory", "hardware", "dram_bits_per_cycle", 1e-38, r"dram_bits_per_cycle=1e-38 must be >= 0\.001"),
+        ("memory", "hardware", "sram_capacity_bytes", 1e300, r"sram_capacity_bytes=1e\+300 is outside \[1, "),
+        ("memory", "workload", "in_h", 1e38, r"in_h=1e\+38 is outside \(0, 2147483648\]"),
+    ],
+)
+def test_huge_and_tiny_values_are_refused_by_name_and_range(model, target, path, value, message):
+    """Each was accepted and priced NaN or infinity (``in_features=1e300`` on EIE, ``word_bits=1e-308`` on the
+    memory hierarchy); now every call refuses it, naming the field, its value and the allowed range."""
+    from hwcost.registry import cost_model
+    from tests.fuzz.api_cases import replace_leaf
+
+    m = cost_model(model)
+    hw, workload = m.default_hardware, next(iter(m.sample_workloads().values()))
+    if path.startswith("in_h"):
+        workload = next(w for w in m.sample_workloads().values() if hasattr(w, "in_h"))
+    if target == "hardware":
+        hw = replace_leaf(hw, path, value)
+    else:
+        workload = replace_leaf(workload, path, value)
+    for call in (m.latency_cycles, m.action_counts, m.energy_pj):
+        with pytest.raises(ValueError, match=message):
+            call(hw, workload)
+
+
+def test_a_relaxed_eie_with_many_pes_and_a_hot_temperature_was_infinite():
+    """Found by the corner cases: each value in range on its own, together the relaxed latency overflowed
+    float32 (about 4e34 cycles, energy inf). The temperature is now bounded to [1e-6, 10]."""
+    import dataclasses
+
+    from hwcost import eie
+    from hwcost.types import FcLayer, total
+
+    def at(temperature: float) -> eie.EieHardware:
+        hw = dataclasses.replace(eie.EIE_64PE_45NM, num_pes=2.58e7, fifo_depth=1.38, pe_cycle_pj=1e6)
+        return dataclasses.replace(hw, smoothing=dataclasses.replace(hw.smoothing, temperature=temperature))
+
+    layer = FcLayer(2.0**31, 2.0**31, 0.00105, 1.0)
+    counts, per_action = eie.action_counts(at(843.0), layer), eie.per_action_energy_pj(at(843.0))  # unchecked
+    assert not math.isfinite(float(sum(counts[k] * per_action[k] for k in counts)))
+    with pytest.raises(ValueError, match=r"smoothing\.temperature=843 is outside"):
+        eie.COST_MODEL.latency_cycles(at(843.0), layer)
+    energy, latency = total(eie.COST_MODEL.energy_pj(at(10.0), layer)), eie.COST_MODEL.latency_cycles(at(10.0), layer)
+    assert math.isfinite(float(energy)) and math.isfinite(float(latency))
