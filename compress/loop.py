@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from compress.checkpoint import load_checkpoint, save_checkpoint
+from compress.checkpoint import load_checkpoint_or_set_aside, save_checkpoint
 from hwcost.checks import check_int_range
 
 StateT = TypeVar("StateT")
@@ -56,6 +56,16 @@ def _as_dict(metrics: Any) -> Mapping[str, Array]:
     return metrics._asdict() if hasattr(metrics, "_asdict") else dict(metrics)
 
 
+def _check_resumable(meta: Mapping[str, Any]) -> None:
+    """``ValueError`` unless ``meta`` is a loop checkpoint's: ``epochs_done`` >= 0 and one history record per
+    epoch done."""
+    done, history = meta.get("epochs_done"), meta.get("history")
+    if isinstance(done, bool) or not isinstance(done, int) or done < 0:
+        raise ValueError(f"metadata epochs_done={done!r} is not an epoch count")
+    if not isinstance(history, list) or len(history) != done:
+        raise ValueError(f"metadata history does not hold one record for each of the {done} epochs done")
+
+
 def run_phases(
     phases: Sequence[Phase[StateT]],
     state: StateT,
@@ -77,7 +87,8 @@ def run_phases(
         images, labels: the training set, (N, ...) and (N,); moved to the device once.
         batch_size: examples per step; the last incomplete batch of an epoch is dropped.
         seed: fixes the batch order.
-        checkpoint: file written after every epoch and resumed from if it exists.
+        checkpoint: file written after every epoch and resumed from if it exists; one that does not load (cut
+            short, damaged) is named on stderr, renamed to ``NAME.corrupt`` and the run starts from ``state``.
         progress: show a progress bar.
         desc: progress-bar label.
         callback: ``(epochs_done, state)`` after each epoch's checkpoint (e.g. to stop a run).
@@ -92,8 +103,9 @@ def run_phases(
     images, labels = jnp.asarray(images), jnp.asarray(labels)
     steps_per_epoch = n // batch_size
     start, history = 0, []
-    if checkpoint is not None and Path(checkpoint).is_file():
-        state, meta = load_checkpoint(checkpoint, state)
+    resumed = None if checkpoint is None else load_checkpoint_or_set_aside(checkpoint, state, _check_resumable)
+    if resumed is not None:  # a checkpoint that does not load was named, set aside, and the run starts over
+        state, meta = resumed
         start, history = int(meta["epochs_done"]), list(meta["history"])
     total = sum(phase.epochs for phase in phases)
     bar = tqdm(total=total * steps_per_epoch, initial=start * steps_per_epoch, desc=desc, disable=not progress,

@@ -28,11 +28,13 @@ def write_atomically(path: str | Path, data: bytes | str) -> Path:
     The bytes go to a uniquely named temporary file beside ``path`` (so concurrent writers never share
     one), are flushed to disk (fsync), and the file is renamed over ``path`` (``os.replace``, atomic on one
     file system); the folder is synced too where the platform allows. Missing parent folders are created.
+    The file gets the permissions of the one it replaces, or those of any new file (``0o666`` less the umask).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _mode_for(path))  # mkstemp's file is private (0600); the result is not
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
@@ -43,6 +45,23 @@ def write_atomically(path: str | Path, data: bytes | str) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a new file would get (``0o666`` less the umask), or those of the file it replaces."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    try:  # read without changing it (os.umask sets it too, racing other threads)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -11,7 +11,8 @@ from hwcost.formatting import dumps_json, format_table, to_jsonable
 
 
 def print_json(value: Any) -> None:
-    """Print ``value`` as indented strict JSON (non-finite numbers as ``null``, see :func:`dumps_json`)."""
+    """Print ``value`` as indented strict JSON (a non-finite number is ``null``, and its object notes it by name:
+    :func:`dumps_json`)."""
     print(dumps_json(value))
 
 

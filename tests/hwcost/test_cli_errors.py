@@ -97,6 +97,9 @@ def test_json_output_is_strict_with_non_finite_values_as_null(tmp_path, capsys):
 
     data = json.loads(out, parse_constant=refuse)
     assert data["rows"][0]["test_error_pct"] is None and data["rows"][0]["exact_rel_dense"] is None
+    # and a note in the same object says which fields were not finite, and what they were
+    assert data["rows"][0]["non_finite"] == {"test_error_pct": "NaN", "exact_rel_dense": "Infinity"}
+    assert "non_finite" not in data  # the report's own fields were all finite
 
 
 # --- hwcost simulate -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hwcost import files
@@ -117,3 +118,169 @@ def test_a_lock_is_released_when_its_holder_is_killed(tmp_path):
         p.kill()
     with output_lock(tmp_path):  # released by the operating system when the holder died
         pass
+
+
+# --- checkpoints on resume -------------------------------------------------------------------------------
+def _count_phases(epochs: int):
+    import jax.numpy as jnp
+
+    from compress.loop import Phase
+
+    def step(state, images, labels, idx):
+        new = {"w": state["w"] + jnp.mean(images[idx])}
+        return new, {"loss": jnp.sum(new["w"])}
+
+    return [Phase("train", epochs, step)], {"w": jnp.zeros(3)}, jnp.arange(8.0), jnp.zeros(8)
+
+
+def _damaged(raw: bytes, how: str) -> bytes:
+    if how == "truncated":
+        return raw[: len(raw) // 2]
+    if how == "garbage":
+        return b"\x00\xffnot a checkpoint at all" * 10
+    if how == "flipped":  # one bit of the weights changed in place: only the checksum notices
+        return raw[:-3] + bytes([raw[-3] ^ 1]) + raw[-2:]
+    return raw[:8]  # "header only": the magic and nothing else
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "flipped", "header only"])
+def test_a_checkpoint_that_does_not_load_is_named_set_aside_and_recomputed(tmp_path, capsys, how):
+    from compress.checkpoint import load_checkpoint
+    from compress.loop import run_phases
+
+    phases, state, images, labels = _count_phases(3)
+    ckpt = tmp_path / "run.ckpt"
+    reference, ref_history = run_phases(phases, state, images, labels, batch_size=4, checkpoint=ckpt, progress=False)
+    good = ckpt.read_bytes()
+    ckpt.write_bytes(_damaged(good, how))
+    capsys.readouterr()
+    again, history = run_phases(phases, state, images, labels, batch_size=4, checkpoint=ckpt, progress=False)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {ckpt} does not parse"), err
+    assert "moved it to run.ckpt.corrupt, recomputing it" in err[0]
+    assert (tmp_path / "run.ckpt.corrupt").read_bytes() == _damaged(good, how)
+    assert history == ref_history and np.array_equal(again["w"], reference["w"])
+    assert ckpt.read_bytes() == good  # recomputed from the start: the same file as the uninterrupted run's
+    assert load_checkpoint(ckpt, state)[1]["epochs_done"] == 3
+
+
+def test_a_checkpoint_of_another_loop_is_set_aside_too(tmp_path, capsys):
+    from compress.checkpoint import save_checkpoint
+    from compress.loop import run_phases
+
+    phases, state, images, labels = _count_phases(2)
+    ckpt = tmp_path / "run.ckpt"
+    save_checkpoint(ckpt, state, {"epochs_done": 5, "history": []})  # metadata that no run of this loop writes
+    _, history = run_phases(phases, state, images, labels, batch_size=4, checkpoint=ckpt, progress=False)
+    assert len(history) == 2
+    assert "one record for each of the 5 epochs done" in capsys.readouterr().err
+    assert (tmp_path / "run.ckpt.corrupt").is_file()
+
+
+def test_checkpoint_metadata_is_strict_json_with_a_note(tmp_path):
+    import math
+
+    from compress.checkpoint import load_checkpoint, save_checkpoint
+
+    path = save_checkpoint(tmp_path / "a.ckpt", {"w": np.zeros(2)}, {"history": [{"loss": math.nan}]})
+    raw = path.read_bytes()
+    header = raw[16 : 16 + int.from_bytes(raw[8:16], "little")]
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    json.loads(header, parse_constant=refuse)
+    _, meta = load_checkpoint(path, {"w": np.zeros(2)})
+    assert meta == {"history": [{"loss": None, "non_finite": {"loss": "NaN"}}]}
+
+
+TINY_TRAIN = [
+    "train", "--lambda", "0.5", "--epochs", "1", "--finetune-epochs", "0", "--magnitude-densities", "0.1",
+    "--no-deep-compression", "--eval-images", "1", "--train-subset", "256", "--dense-epochs", "1", "--quiet",
+]  # fmt: skip
+
+
+def _lasting_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.endswith((".corrupt", ".lock"))}  # fmt: skip
+
+
+def test_train_resumed_over_a_cut_checkpoint_gives_the_uninterrupted_outputs(tmp_path, capsys):
+    """A run killed after a point's epoch checkpoint was written but before the point was (here: its point file
+    removed), whose checkpoint was then cut short (an older version's in-place write, a full disk): the rerun
+    names the checkpoint, sets it aside as ``.corrupt``, trains the point again, and every output file is
+    bit-identical to the uninterrupted run's."""
+    from hwcost.cli import main
+
+    out = tmp_path / "run"
+    argv = [*TINY_TRAIN, "--out", str(out)]
+    assert main(argv) == 0
+    reference = _lasting_files(out)
+    ckpt = out / "checkpoints" / "lambda-0.5.ckpt"
+    (out / "points" / "lambda-0.5.json").unlink()
+    ckpt.write_bytes(reference["checkpoints/lambda-0.5.ckpt"][:1000])
+    capsys.readouterr()
+    assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {ckpt} does not parse"), err
+    assert "lambda-0.5.ckpt.corrupt" in err[0]
+    assert (out / "checkpoints" / "lambda-0.5.ckpt.corrupt").read_bytes() == reference["checkpoints/lambda-0.5.ckpt"][
+        :1000
+    ]
+    assert _lasting_files(out) == reference
+
+
+# --- strict JSON ------------------------------------------------------------------------------------------
+def test_non_finite_numbers_are_null_with_a_note_naming_each_field():
+    import math
+
+    from hwcost.formatting import dumps_json
+
+    value = {
+        "loss": math.nan, "ok": 1.5, "thresholds": [0.1, math.inf, [2.0, -math.inf]],
+        "rows": [{"energy": np.float32("nan"), "point": "a"}, {"energy": 1.0}],
+        "array": np.array([1.0, np.nan]), "nested": {"x": math.inf},
+    }  # fmt: skip
+    text = dumps_json(value)
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    data = json.loads(text, parse_constant=refuse)
+    assert data["loss"] is None and data["thresholds"] == [0.1, None, [2.0, None]] and data["ok"] == 1.5
+    assert data["non_finite"] == {"loss": "NaN", "thresholds[1]": "Infinity", "thresholds[2][1]": "-Infinity",
+                                  "array[1]": "NaN"}  # fmt: skip
+    assert data["rows"][0] == {"energy": None, "point": "a", "non_finite": {"energy": "NaN"}}
+    assert data["rows"][1] == {"energy": 1.0} and data["nested"] == {"x": None, "non_finite": {"x": "Infinity"}}
+    # written, read back and written again (a resumed run re-writing a stored point): the same text
+    assert dumps_json(json.loads(text)) == text
+
+
+def test_a_note_read_back_is_merged_with_new_non_finite_fields():
+    import math
+
+    from hwcost.formatting import to_jsonable
+
+    stored = {"a": None, "non_finite": {"a": "NaN"}, "b": math.inf}
+    assert to_jsonable(stored) == {"a": None, "non_finite": {"a": "NaN", "b": "Infinity"}, "b": None}
+
+
+def test_non_finite_numbers_outside_any_object_are_named_on_stderr(capsys):
+    import math
+
+    from hwcost.formatting import dumps_json
+
+    assert dumps_json([1.0, math.nan], indent=None) == "[1.0, null]"
+    assert capsys.readouterr().err == "note: non-finite numbers written as null: [1]=NaN\n"
+    assert dumps_json(math.inf) == "null"
+    assert "the value=Infinity" in capsys.readouterr().err
+
+
+def test_an_atomic_write_has_the_permissions_of_a_plain_one(tmp_path):
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    assert (files.write_atomically(tmp_path / "new.json", "{}").stat().st_mode & 0o777) == (
+        plain.stat().st_mode & 0o777
+    )  # not mkstemp's private 0600
+    os.chmod(plain, 0o640)
+    assert files.write_atomically(plain, "[]").stat().st_mode & 0o777 == 0o640  # the replaced file's
