@@ -51,13 +51,8 @@ def save_checkpoint(path: str | Path, tree: Any, metadata: dict[str, Any] | None
     return write_atomically(path, _MAGIC + len(header).to_bytes(8, "little") + header + digest + payload)
 
 
-def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]:
-    """Read a checkpoint into the structure of ``target``; returns ``(tree, metadata)``.
-
-    Raises:
-        ValueError: naming the file: it is not a checkpoint, is cut short or damaged (its checksum does not
-            match), or does not match ``target``'s structure.
-    """
+def _read(path: str | Path) -> tuple[dict[str, Any], bytes]:
+    """``(metadata, payload)`` of the checkpoint at ``path``, its header and checksum verified."""
     raw = Path(path).read_bytes()
     if raw.startswith(_MAGIC):
         version = 2
@@ -66,8 +61,6 @@ def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]
     else:
         raise ValueError(f"checkpoint={path} is not an hwcost checkpoint (bad header)")
     start = len(_MAGIC) + 8
-    if len(raw) < start:
-        raise ValueError(f"checkpoint={path} is corrupt: cut short at {len(raw)} bytes")
     size = int.from_bytes(raw[len(_MAGIC) : start], "little")
     header = raw[start : start + size]
     payload_start = start + size + (_DIGEST_BYTES if version == 2 else 0)
@@ -80,8 +73,31 @@ def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]
         )
     try:
         metadata = json.loads(header)
-        if not isinstance(metadata, dict):
-            raise TypeError(f"metadata is a JSON {type(metadata).__name__}, not an object")
+    except ValueError as err:
+        raise ValueError(f"checkpoint={path} is corrupt: its metadata is not JSON: {err}") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"checkpoint={path} is corrupt: its metadata is a JSON {type(metadata).__name__}")
+    return metadata, payload
+
+
+def checkpoint_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of the checkpoint at ``path`` (header and checksum verified, the tree not read).
+
+    Raises:
+        ValueError: naming the file: it is not a checkpoint, or is cut short or damaged.
+    """
+    return _read(path)[0]
+
+
+def load_checkpoint(path: str | Path, target: Any) -> tuple[Any, dict[str, Any]]:
+    """Read a checkpoint into the structure of ``target``; returns ``(tree, metadata)``.
+
+    Raises:
+        ValueError: naming the file: it is not a checkpoint, is cut short or damaged (its checksum does not
+            match), or does not match ``target``'s structure.
+    """
+    metadata, payload = _read(path)
+    try:
         tree = serialization.from_bytes(target, payload)
     except (ValueError, KeyError, TypeError, IndexError) as err:  # msgpack and flax on a damaged or other tree
         raise ValueError(f"checkpoint={path} is corrupt or does not match the model: {err}") from None
@@ -111,4 +127,10 @@ def load_checkpoint_or_set_aside(
     return tree, metadata
 
 
-__all__ = ["load_checkpoint", "load_checkpoint_or_set_aside", "save_checkpoint", "write_atomically"]
+__all__ = [
+    "checkpoint_metadata",
+    "load_checkpoint",
+    "load_checkpoint_or_set_aside",
+    "save_checkpoint",
+    "write_atomically",
+]
