@@ -46,11 +46,14 @@ Semantics (every count follows these rules literally):
 * Step 5, Cartesian product (Sec. 3.2, 4.2): per group ``g``, per input channel ``c'`` in order, each PE multiplies
   every F-vector of the weight block with every I-vector of its tile: ``mult_cycles = ceil(ew / F) ceil(ea / I)``,
   ``products = ew ea``. Bank conflicts: a product for local channel ``kl`` at ``(yl, xl)`` goes to accumulator
-  address ``(kl (Ht + R' - 1) + yl)(Wt + S' - 1) + xl``, bank ``addr mod A``, through the F*I x A crossbar whose
+  bank ``(kl E + yl (Wt + S' - 1) + xl) mod A`` with ``E = ((Ht + R' - 1)(Wt + S' - 1)) | 1``: each channel's
+  extended region in turn, its size made odd so that one activation's products for different output channels
+  never share a bank when ``A`` is a power of two (an even region would alias them), through the F*I x A
+  crossbar whose
   queues drain before the next input channel; a bank takes one product per cycle, so
   ``block_cycles = max(mult_cycles, max over banks of the block's products in that bank)`` and
-  ``stall_cycles = block_cycles - mult_cycles``; a block with ``ew = 0`` or ``ea = 0`` takes 0 cycles. The address
-  is a weight part ``(kl (Ht + R' - 1) + R' - 1 - r')(Wt + S' - 1) + S' - 1 - s'`` plus an activation part
+  ``stall_cycles = block_cycles - mult_cycles``; a block with ``ew = 0`` or ``ea = 0`` takes 0 cycles. The index
+  is a weight part ``kl E + (R' - 1 - r')(Wt + S' - 1) + S' - 1 - s'`` plus an activation part
   ``(y - i Ht)(Wt + S' - 1) + (x - j Wt)``, so the bank loads are the circular convolution mod ``A`` of the two
   parts' histograms; the simulator evaluates it as one matrix product with a circulant (exact).
 * Step 6, barrier per group (Sec. 4.3, 6.2): ``busy(g, PE) = sum_c' block_cycles``; all PEs wait for the slowest
@@ -446,10 +449,15 @@ def run_length_entries(
 
 
 def _weight_part(q: np.ndarray, geo: ScnnGeometry) -> np.ndarray:
-    """Weight part of the accumulator address of block position ``q = (kl R' + r') S' + s'``."""
+    """Weight part of the bank index of block position ``q = (kl R' + r') S' + s'``."""
     kl, rest = np.divmod(q, geo.kernel_h * geo.kernel_w)
     r, s = np.divmod(rest, geo.kernel_w)
-    return (kl * geo.ext_h + (geo.kernel_h - 1 - r)) * geo.ext_w + (geo.kernel_w - 1 - s)
+    return kl * channel_stride(geo) + (geo.kernel_h - 1 - r) * geo.ext_w + (geo.kernel_w - 1 - s)
+
+
+def channel_stride(geo: ScnnGeometry) -> int:
+    """Bank offset between consecutive output channels: the extended region's size, made odd (``| 1``)."""
+    return (geo.ext_h * geo.ext_w) | 1
 
 
 def _weight_blocks(w2: np.ndarray, geo: ScnnGeometry, cfg: ScnnConfig) -> tuple[np.ndarray, np.ndarray]:

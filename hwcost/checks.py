@@ -3,6 +3,7 @@ what is allowed. Nothing is clipped silently."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -156,6 +157,14 @@ def check_bits(name: str, value: Any) -> None:
 def check_energy_pj(name: str, value: Any) -> None:
     """An energy per action or per bit, pJ: in ``[0, MAX_ENERGY_PJ]``; :func:`check_range`."""
     check_range(name, value, 0, MAX_ENERGY_PJ)
+
+
+def check_energy_fields(hardware: Any) -> None:
+    """Every field of the dataclass ``hardware`` whose name ends in ``_pj`` or ``_pj_per_bit``:
+    :func:`check_energy_pj`."""
+    for field in dataclasses.fields(hardware):
+        if field.name.endswith("_pj") or field.name.endswith("_pj_per_bit"):
+            check_energy_pj(field.name, getattr(hardware, field.name))
 
 
 def check_clock_mhz(name: str, value: Any) -> None:

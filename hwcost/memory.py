@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from hwcost import checks, tech
+from hwcost import checks, conv, tech
 from hwcost.safe import safe_divide
 from hwcost.smooth import Smoothing, soft_step
 from hwcost.types import (
@@ -112,12 +112,7 @@ def check_workload(layer: FcLayer | ConvLayer) -> None:
         products: dict[str, tuple[str, ...]] = {}
     elif isinstance(layer, ConvLayer):
         shape_fields = ("in_channels", "out_channels", "kernel_h", "kernel_w", "in_h", "in_w", "out_h", "out_w")
-        products = {
-            "weights": ("out_channels", "in_channels", "kernel_h", "kernel_w"),
-            "input activations": ("in_channels", "in_h", "in_w"),
-            "output activations": ("out_channels", "out_h", "out_w"),
-            "multiply-accumulates": ("out_channels", "in_channels", "kernel_h", "kernel_w", "out_h", "out_w"),
-        }
+        products = dict(conv.PRODUCTS)
     else:
         raise ValueError(f"layer={type(layer).__name__} is unknown; allowed: FcLayer, ConvLayer")
     for name in shape_fields:
@@ -126,6 +121,10 @@ def check_workload(layer: FcLayer | ConvLayer) -> None:
         checks.check_product(names, [getattr(layer, n) for n in names], what)
     checks.check_fraction("weight_density", layer.weight_density)
     checks.check_fraction("activation_density", layer.activation_density)
+    if isinstance(layer, ConvLayer):
+        checks.check_at_least("stride", layer.stride, 1)
+        checks.check_non_negative("padding", layer.padding)
+        checks.check_fraction("output_density", layer.output_density)
 
 
 def layer_sizes(layer: FcLayer | ConvLayer) -> tuple[Array, Array, Array, Array]:

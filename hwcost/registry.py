@@ -12,10 +12,13 @@ import importlib
 from hwcost.types import CostModel
 
 BUILT_IN: dict[str, str] = {
+    "dcnn": "hwcost.dcnn",
+    "dcnn-opt": "hwcost.dcnn:OPT_COST_MODEL",
     "eie": "hwcost.eie",
     "memory": "hwcost.memory",
+    "scnn": "hwcost.scnn",
 }
-"""Model name -> module exporting ``COST_MODEL``, imported on first use."""
+"""Model name -> ``module`` exporting ``COST_MODEL`` (or ``module:attribute``), imported on first use."""
 
 _REGISTERED: dict[str, CostModel] = {}
 
@@ -45,7 +48,8 @@ def cost_model(name: str) -> CostModel:
     if name not in _REGISTERED:
         if name not in BUILT_IN:
             raise ValueError(f"hardware={name!r} is unknown; allowed: {', '.join(names())}")
-        _REGISTERED[name] = importlib.import_module(BUILT_IN[name]).COST_MODEL
+        module, _, attribute = BUILT_IN[name].partition(":")
+        _REGISTERED[name] = getattr(importlib.import_module(module), attribute or "COST_MODEL")
     return _REGISTERED[name]
 
 

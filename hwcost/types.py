@@ -97,15 +97,21 @@ class FcLayer:
 
 @pytree_dataclass
 class ConvLayer:
-    """Workload of one convolution layer (stride and padding folded into the output size).
+    """Workload of one convolution layer, ``out[k, y, x] = sum_{c,r,s} W[k, c, r, s] A_p[c, u y + r, u x + s]``
+    with ``A_p`` the input padded by ``padding`` zeros on every side and ``u`` the stride.
 
     Attributes:
         in_channels, out_channels: C and K.
         kernel_h, kernel_w: R and S.
-        in_h, in_w: input plane size.
-        out_h, out_w: output plane size (after stride/padding).
+        in_h, in_w: input plane size H x W, before padding.
+        out_h, out_w: output plane size, ``(H + 2 padding - R) // stride + 1`` (given, so that sweeps can
+            relax it).
         weight_density: fraction of nonzero weights, in [0, 1].
-        activation_density: fraction of nonzero input activations, in [0, 1].
+        activation_density: fraction of nonzero input activations (of the unpadded input), in [0, 1].
+        stride: u >= 1 (the same in both directions).
+        padding: zeros added on every side of the input plane, >= 0.
+        output_density: fraction of nonzero outputs after the activation function (the next layer's input
+            density), in [0, 1]; a machine that writes its outputs compressed stores this fraction.
         name: label used in reports.
     """
 
@@ -119,6 +125,9 @@ class ConvLayer:
     out_w: Scalar
     weight_density: Scalar
     activation_density: Scalar
+    stride: Scalar = 1.0
+    padding: Scalar = 0.0
+    output_density: Scalar = 1.0
     name: str = static_field(default="conv")
 
 

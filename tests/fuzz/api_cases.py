@@ -104,13 +104,17 @@ def _is_density(path: str) -> bool:
     return "density" in path.rsplit(".", 1)[-1]
 
 
+ZERO_ALLOWED = ("padding",)
+"""Workload leaves besides the densities for which 0 is a valid value (every other size must be positive)."""
+
+
 def _must_reject(target: str, leaf: Leaf) -> st.SearchStrategy[Any]:
     if leaf.static:
         return st.one_of(st.integers(max_value=0), st.sampled_from([0.5, 1.5, float("nan")]))
     values = [NON_FINITE, NEGATIVE]
     if target == "workload" and _is_density(leaf.path):
         values.append(st.floats(min_value=1.000001, max_value=1e300))
-    elif target == "workload":
+    elif target == "workload" and leaf.path not in ZERO_ALLOWED:
         values.append(st.just(0.0))
     return _wrap(st.one_of(values))
 
