@@ -209,8 +209,9 @@ def check_workload(layer: ConvLayer) -> None:
 
 def check_hardware(hw: ScnnHardware) -> None:
     """Raise ``ValueError`` naming the field, its value and the allowed range: PE array sides in
-    ``[1, 64]``, vectors and banks in ``[1, 4096]``, entries and ``K_c`` in ``[1, 2**31]``, RAM sizes in ``[1, 2**31]`` bytes, DRAM
-    bandwidth, clock, energies in [0, 1e6] pJ, bit widths and the temperature (bounds: :mod:`hwcost.checks`)."""
+    ``[1, 64]``, vectors and banks in ``[1, 4096]``, entries and ``K_c`` in ``[1, 2**31]``, RAM sizes in
+    ``[1, 2**31]`` bytes, DRAM bandwidth, clock, energies in [0, 1e6] pJ, bit widths and the temperature
+    (bounds: :mod:`hwcost.checks`)."""
     for name in ("pe_rows", "pe_cols"):
         checks.check_range(name, getattr(hw, name), 1, MAX_PE_GRID)
     for name in ("weight_vector", "activation_vector", "banks"):
