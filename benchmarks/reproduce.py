@@ -17,6 +17,7 @@ REPRODUCTIONS: dict[str, str] = {
     "eie_validation": "eie_validation.py",
     "eie_gradients": "eie_gradients.py",
     "eie_sweep": "eie_sweep.py",
+    "scnn_validation": "scnn_validation.py",
     "train_overhead": "train_overhead.py",
     "deep_compression_lenet300": "deep_compression_lenet300.py",
     "deep_compression_lenet5": "deep_compression_lenet5.py",

@@ -3,12 +3,24 @@
 Usage::
 
     hwcost simulate eie --weights W.npy --activations a.npy [--hw num_pes=64 --hw fifo_depth=8] [--json]
+    hwcost simulate scnn|dcnn|dcnn-opt --weights W.npy --activations A.npy [--stride S --padding P]
+                    [--output-density D] [--hw FIELD=VALUE ...] [--json]
+    hwcost simulate scnn|dcnn|dcnn-opt --layer NETWORK/LAYER [--weight-density D --activation-density A]
+                    [--output-density D] [--seed S] [--json]
+    hwcost simulate scnn --list-layers
 
-``W.npy`` holds the weight matrix, shape ``(out_features, in_features)`` (rows are outputs, ``y = W a``);
-``a.npy`` the input activation vector, shape ``(in_features,)``. Zeros are pruned weights / zero
-activations. ``--hw FIELD=VALUE`` replaces a field of the model's paper-default hardware. Both sides are
-reported (:func:`hwcost.experiments.single_layer.compare_layer`): cycles, time (us at the model's clock),
-energy (uJ) and the per-action breakdown, the simulator's exact counts priced with the model's energies.
+EIE: ``W.npy`` holds the weight matrix, shape ``(out_features, in_features)`` (rows are outputs,
+``y = W a``); ``a.npy`` the input activation vector, shape ``(in_features,)``. The convolution accelerators
+(SCNN and its dense baselines DCNN, DCNN-opt): ``W.npy`` holds the weights ``(K, C, R, S)``, ``A.npy`` the
+input activations ``(C, H, W)`` before padding, and ``--stride`` / ``--padding`` (default 1 and 0) and
+``--output-density`` (the fraction of nonzero outputs after ReLU, default 1) complete the layer; or
+``--layer`` takes the shape of a published layer (``googlenet/inception_3a/3x3``; ``--list-layers`` prints
+them) with random tensors of the given densities (default: the layer's published densities, SCNN Fig. 1)
+drawn with ``--seed``. Zeros are pruned weights / zero activations. ``--hw FIELD=VALUE`` replaces a field of
+the model's paper-default hardware. Both sides are reported (:mod:`hwcost.experiments.single_layer`):
+cycles, time (us at the model's clock), energy (uJ), the simulator's other quantities (SCNN: compute and
+DRAM cycles, bank-conflict stalls, barrier idle cycles, multiplier utilisation, halo values) and the
+per-action breakdown, the simulator's exact counts priced with the model's energies.
 """
 
 from __future__ import annotations
@@ -27,12 +39,48 @@ HELP = "Simulate one layer on an accelerator (reference simulator and cost model
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost simulate``."""
-    parser.add_argument("hardware", help="cost model with a reference simulator (eie)")
-    parser.add_argument("--weights", required=True, help="weight matrix (.npy), shape (out_features, in_features)")
-    parser.add_argument("--activations", required=True, help="input activations (.npy), shape (in_features,)")
+    parser.add_argument("hardware", help="cost model with a reference simulator (eie, scnn, dcnn, dcnn-opt)")
+    source = parser.add_mutually_exclusive_group()  # one of them is required (checked in run)
+    source.add_argument("--weights", help="weights (.npy): eie (out_features, in_features); convolution (K, C, R, S)")
+    source.add_argument("--layer", metavar="NETWORK/LAYER",
+                        help="convolution: random tensors on a published layer shape (see --list-layers)")  # fmt: skip
+    source.add_argument("--list-layers", action="store_true", help="print the published layer names and exit")
+    parser.add_argument("--activations", help="input activations (.npy): eie (in_features,); convolution (C, H, W)")
+    parser.add_argument("--stride", type=int, default=None, help="convolution with --weights: stride (default 1)")
+    parser.add_argument("--padding", type=int, default=None, help="convolution with --weights: padding (default 0)")
+    parser.add_argument("--output-density", type=float, default=None,
+                        help="convolution: nonzero output fraction in [0, 1] (default 1, or the layer's)")  # fmt: skip
+    parser.add_argument("--weight-density", type=float, default=None,
+                        help="with --layer: weight density in [0, 1] (default: the published one)")  # fmt: skip
+    parser.add_argument("--activation-density", type=float, default=None,
+                        help="with --layer: input density in [0, 1] (default: the published one)")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=None, help="with --layer: seed of the random tensors (>= 0)")
     parser.add_argument("--hw", action="append", default=[], metavar="FIELD=VALUE",
                         help="replace a field of the paper-default hardware, e.g. num_pes=8 (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _require_an_input(parser)
+
+
+MISSING_INPUT = (
+    "the following arguments are required: --weights, --activations (or, on a convolution accelerator, "
+    "--layer NETWORK/LAYER or --list-layers)"
+)
+
+
+def _require_an_input(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` refuse a command line without ``--weights``, ``--layer`` or ``--list-layers`` as a usage
+    error (one line, exit status 2, :class:`hwcost.cli.OneLineParser`), naming ``--weights, --activations``
+    as argparse would name required options; argparse's own "one of the arguments ... is required" of a
+    required group would not say that ``--activations`` goes with ``--weights``."""
+    parse = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        parsed, extras = parse(args, namespace)
+        if parsed.weights is None and parsed.layer is None and not parsed.list_layers:
+            parser.error(MISSING_INPUT)
+        return parsed, extras
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
 
 
 NPY_MAGIC = b"\x93NUMPY"
@@ -73,30 +121,84 @@ def load_array(path: str, name: str) -> np.ndarray:
     return array
 
 
+def load_tensor(path: str, name: str, ndim: int, layout: str = "") -> np.ndarray:
+    """:func:`load_array`, then ``ndim`` dimensions (``layout`` names them) and finite values."""
+    array = load_array(path, name)
+    if array.ndim != ndim:
+        raise UsageError(
+            f"{name} ndim={array.ndim} (shape {array.shape}) in {path!r} must be {ndim}"
+            + (f" ({layout})" if layout else "")
+        )
+    if not np.all(np.isfinite(array)):
+        raise UsageError(f"{name} contains nan or inf; allowed: finite numbers")
+    return array
+
+
+CONV_ONLY = ("stride", "padding", "output_density", "weight_density", "activation_density", "seed")
+"""Options of the convolution accelerators only."""
+LAYER_ONLY = ("weight_density", "activation_density", "seed")
+"""Options that go with ``--layer`` (random tensors) only."""
+FILES_ONLY = ("stride", "padding", "activations")
+"""Options that go with ``--weights`` only (a published layer has its own stride and padding)."""
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _given(args: argparse.Namespace, dests: tuple[str, ...]) -> list[str]:
+    return [_flag(d) for d in dests if getattr(args, d) is not None]
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """The numeric options in range, before any file is read."""
+    from hwcost.checks import check_fraction
+
+    if args.stride is not None and args.stride < 1:
+        raise UsageError(f"stride={args.stride} is outside the allowed range; allowed: an integer >= 1")
+    if args.padding is not None and args.padding < 0:
+        raise UsageError(f"padding={args.padding} is outside the allowed range; allowed: an integer >= 0")
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"seed={args.seed} is outside the allowed range; allowed: an integer >= 0")
+    for dest in ("output_density", "weight_density", "activation_density"):
+        if getattr(args, dest) is not None:
+            check_fraction(dest, getattr(args, dest))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Load the layer, run both, print tables (or JSON with ``--json``)."""
+    """Check the options, load (or draw) the layer, run both, print tables (or JSON with ``--json``)."""
     from hwcost.checks import check_choice
     from hwcost.experiments.simulators import SIMULATORS
-    from hwcost.experiments.single_layer import compare_layer, hardware_with
+    from hwcost.experiments.single_layer import CONV_HARDWARE
 
     check_choice("hardware", args.hardware, tuple(sorted(SIMULATORS)))
+    _check_numbers(args)
+    if args.hardware not in CONV_HARDWARE:
+        wrong = _given(args, CONV_ONLY) + (["--layer"] if args.layer else []) + (["--list-layers"] * args.list_layers)
+        if wrong:
+            raise UsageError(
+                f"{wrong[0]} applies to the convolution accelerators ({', '.join(CONV_HARDWARE)}), not to "
+                f"hardware={args.hardware!r}; give --weights and --activations"
+            )
+        return _run_eie(args)
+    if args.list_layers:
+        return _list_layers(args)
+    return _run_conv(args)
+
+
+def _run_eie(args: argparse.Namespace) -> int:
+    from hwcost.experiments.single_layer import compare_layer, hardware_with
+
+    if args.activations is None:
+        raise UsageError("--activations is missing: give the input activations (.npy) with --weights")
     hw = hardware_with(args.hardware, parse_assignments(args.hw, "hw", float))
-    weights = load_array(args.weights, "weights")
-    activations = load_array(args.activations, "activations")
-    if weights.ndim != 2:
-        raise ValueError(f"weights ndim={weights.ndim} (shape {weights.shape}) in {args.weights!r} must be 2")
-    if activations.ndim != 1:
-        raise ValueError(
-            f"activations ndim={activations.ndim} (shape {activations.shape}) in {args.activations!r} must be 1"
-        )
+    weights = load_tensor(args.weights, "weights", 2)
+    activations = load_tensor(args.activations, "activations", 1)
     if activations.shape[0] != weights.shape[1]:
-        raise ValueError(
+        raise UsageError(
             f"activations length={activations.shape[0]} must equal the weights column count "
             f"{weights.shape[1]} (weights shape {weights.shape} is (out_features, in_features))"
         )
-    for name, array in (("weights", weights), ("activations", activations)):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} contains nan or inf; allowed: finite numbers")
     report = compare_layer(args.hardware, weights, activations, hw)
     if args.json:
         print_json(report)
@@ -107,6 +209,101 @@ def run(args: argparse.Namespace) -> int:
         f"{info['weight_density']:.4g}, activation density {info['activation_density']:.4g}, {info['clock_mhz']:g} MHz"
     )
     print(format_table(report["summary"], ("quantity", "archsim", "model", "model_over_archsim")))
+    _print_breakdown(report)
+    return 0
+
+
+def _list_layers(args: argparse.Namespace) -> int:
+    from hwcost.experiments.single_layer import conv_layer_names
+
+    if args.activations is not None or args.hw or _given(args, CONV_ONLY):
+        extra = "--activations" if args.activations is not None else (_given(args, CONV_ONLY) or ["--hw"])[0]
+        raise UsageError(f"{extra} does not go with --list-layers, which only prints the layer names")
+    names = conv_layer_names()
+    if args.json:
+        print_json(list(names))
+    else:
+        print("\n".join(names))
+    return 0
+
+
+def _run_conv(args: argparse.Namespace) -> int:
+    from hwcost.experiments.single_layer import compare_conv_layer, hardware_with, published_layer
+
+    hw = hardware_with(args.hardware, parse_assignments(args.hw, "hw", float))
+    if args.layer is not None:
+        wrong = _given(args, FILES_ONLY)
+        if wrong:
+            raise UsageError(
+                f"{wrong[0]} goes with --weights; --layer {args.layer} draws random tensors on the layer's "
+                "own shape, stride and padding (set --weight-density / --activation-density / --seed instead)"
+            )
+        layer = published_layer(args.layer, args.weight_density, args.activation_density, args.output_density,
+                                args.seed)  # fmt: skip
+        report = compare_conv_layer(
+            args.hardware, layer.weights, layer.activations, stride=layer.stride, padding=layer.padding,
+            output_density=layer.output_density, groups=layer.groups, hw=hw, name=layer.name,
+        )  # fmt: skip
+        report["layer"]["seed"] = layer.seed
+        source = f"{layer.name} (random tensors, seed {layer.seed})"
+    else:
+        wrong = _given(args, LAYER_ONLY)
+        if wrong:
+            raise UsageError(f"{wrong[0]} goes with --layer (random tensors); a file's density is its own")
+        if args.activations is None:
+            raise UsageError("--activations is missing: give the input activations (.npy, (C, H, W)) with --weights")
+        weights = load_tensor(args.weights, "weights", 4, "K, C, R, S")
+        activations = load_tensor(args.activations, "activations", 3, "C, H, W")
+        stride = 1 if args.stride is None else args.stride
+        padding = 0 if args.padding is None else args.padding
+        _check_conv_shapes(weights, activations, stride, padding)
+        output_density = 1.0 if args.output_density is None else args.output_density
+        report = compare_conv_layer(args.hardware, weights, activations, stride=stride, padding=padding,
+                                    output_density=output_density, hw=hw, name=Path(args.weights).name)  # fmt: skip
+        source = f"{args.weights} on {args.activations}"
+    if args.json:
+        print_json(report)
+        return 0
+    info = report["layer"]
+    k, c, r, s = info["weights_shape"]
+    _, h, w = info["activations_shape"]
+    print(
+        f"{args.hardware}: {source}: W {k} x {c} x {r} x {s}, A {c} x {h} x {w}, stride {info['stride']}, "
+        f"padding {info['padding']}, output {info['out_h']} x {info['out_w']}; densities: weights "
+        f"{info['weight_density']:.4g}, activations {info['activation_density']:.4g}, outputs "
+        f"{info['output_density']:.4g}; {info['clock_mhz']:g} MHz"
+    )
+    if "note" in info:
+        print(info["note"])
+    columns = ("quantity", "archsim", "model", "model_over_archsim", "model_relaxed")
+    print(format_table(report["summary"], columns))
+    print("(model: the hard twin, every relaxation exact; model_relaxed: the differentiable model)")
+    _print_breakdown(report)
+    return 0
+
+
+def _check_conv_shapes(weights: np.ndarray, activations: np.ndarray, stride: int, padding: int) -> None:
+    """Channel counts that agree, no empty dimension, and an output plane of at least 1 x 1."""
+    for name, array, layout in (("weights", weights, "K, C, R, S"), ("activations", activations, "C, H, W")):
+        if min(array.shape) < 1:
+            raise UsageError(f"{name} shape={array.shape} ({layout}) has an empty dimension; allowed: sizes >= 1")
+    if weights.shape[1] != activations.shape[0]:
+        raise UsageError(
+            f"activations channels C={activations.shape[0]} (shape {activations.shape}, (C, H, W)) must equal the "
+            f"weights input channels C={weights.shape[1]} (shape {weights.shape}, (K, C, R, S))"
+        )
+    _, _, r, s = weights.shape
+    _, h, w = activations.shape
+    out_h, out_w = (h + 2 * padding - r) // stride + 1, (w + 2 * padding - s) // stride + 1
+    if out_h < 1 or out_w < 1:
+        raise UsageError(
+            f"stride={stride}, padding={padding} leave no output: kernel R x S={r} x {s} on the padded input "
+            f"{h + 2 * padding} x {w + 2 * padding} gives Ho x Wo={out_h} x {out_w}; allowed: padding >= "
+            f"{max(0, -(-(max(r - h, s - w)) // 2))} for this kernel and input"
+        )
+
+
+def _print_breakdown(report: dict) -> None:
     print()
     print("breakdown (archsim energy = exact count x the model's energy per action):")
     columns = ("action", "archsim_count", "model_count", "count_model_over_archsim", "archsim_energy_uj",
@@ -114,4 +311,3 @@ def run(args: argparse.Namespace) -> int:
     print(
         format_table([{k: ("-" if v is None else v) for k, v in row.items()} for row in report["breakdown"]], columns)
     )
-    return 0

@@ -1,8 +1,10 @@
 """``hwcost validate HARDWARE``: a cost model and its reference simulator against the paper's published
 table (:mod:`hwcost.experiments.validation`).
 
-``--json`` prints ``{"layers": [...], "summary": {...}}``; for EIE the keys are
-:data:`hwcost.experiments.validation.EIE_LAYER_KEYS` and :data:`~hwcost.experiments.validation.EIE_SUMMARY_KEYS`.
+``--json`` prints ``{"layers": [...], "summary": {...}, ...}``; for EIE the keys are
+:data:`hwcost.experiments.validation.EIE_LAYER_KEYS` and :data:`~hwcost.experiments.validation.EIE_SUMMARY_KEYS`;
+for SCNN (speedup and energy relative to DCNN per layer, GoogLeNet module and network, and the GoogLeNet
+density sweep; several minutes) see :func:`hwcost.experiments.scnn_validation.scnn_validation_report`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ HELP = "Compare a cost model and its reference simulator with the paper's publis
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost validate``."""
-    parser.add_argument("hardware", help="cost model whose paper table to reproduce (eie)")
+    parser.add_argument("hardware", help="cost model whose paper table to reproduce (eie, scnn)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar on stderr")
 

@@ -4,6 +4,8 @@ the reference simulators together. The command line only parses arguments and fo
 * :mod:`~hwcost.experiments.hwaware_sweep`: hardware-aware training against magnitude pruning and Deep
   Compression, every point measured exactly (``hwcost train``);
 * :mod:`~hwcost.experiments.validation`: published tables reproduced (``hwcost validate``);
+* :mod:`~hwcost.experiments.scnn_validation`: SCNN against DCNN and DCNN-opt as the paper reports it
+  (``hwcost validate scnn``; imported here so that it registers itself);
 * :mod:`~hwcost.experiments.single_layer`: one layer on a simulator and a model (``hwcost simulate``);
 * :mod:`~hwcost.experiments.simulators`: the reference simulator of each cost model.
 """
@@ -16,6 +18,7 @@ from hwcost.experiments.hwaware_sweep import (
     plot_report,
     run_experiment,
 )
+from hwcost.experiments.scnn_validation import scnn_validation_report
 from hwcost.experiments.simulators import SIMULATORS, LayerSimulation, register_simulator, simulate_network
 from hwcost.experiments.single_layer import compare_layer, hardware_with
 from hwcost.experiments.validation import VALIDATIONS, Validation, eie_table_iv_report, register_validation
@@ -36,5 +39,6 @@ __all__ = [
     "register_simulator",
     "register_validation",
     "run_experiment",
+    "scnn_validation_report",
     "simulate_network",
 ]

@@ -6,6 +6,14 @@ integer-exact simulator of :mod:`archsim` and returns its action counts (the cos
 accelerators run) and prices the counts with the model's own per-action energies, so the energy gap
 between model and simulator comes only from the counts. A model without a simulator is evaluated exactly
 by its hard twin instead (:func:`has_simulator`).
+
+The convolution accelerators (SCNN and its dense baselines DCNN / DCNN-opt) also run one user-given layer
+as it is, weights ``(K, C, R, S)`` and activations ``(C, H, W)`` with stride and padding
+(:data:`CONV_SIMULATORS`, :func:`simulate_conv`); in a network (:data:`SIMULATORS`) a convolution kernel
+``(kh, kw, c, k)`` runs at stride 1 without padding (as :class:`~hwcost.types.LayerSpec` describes it) and a
+fully connected layer as a 1 x 1 convolution on a 1 x 1 plane, as the models lower it
+(:func:`hwcost.scnn.lower`). The simulated design is the model's hardware: its PE array, vector widths,
+banks, buffer sizes, bandwidth and clock (whole numbers where the simulator counts them).
 """
 
 from __future__ import annotations
@@ -65,7 +73,168 @@ def simulate_eie_layer(spec: LayerSpec, kernel: np.ndarray, x: np.ndarray, hw: A
     return LayerSimulation(counts, cycles, extras)
 
 
-SIMULATORS: dict[str, LayerSimulator] = {"eie": simulate_eie_layer}
+class ConvSimulation(NamedTuple):
+    """Exact counts of one convolution (one filter group) on a convolution accelerator.
+
+    Attributes:
+        counts: ``{"component.action": count}`` (the cost model's keys).
+        cycles: latency, cycles.
+        extras: the simulator's other exact quantities (SCNN: ``compute_cycles``, ``dram_cycles``,
+            ``stall_cycles``, ``barrier_idle_cycles``, ``busy_pe_cycles`` (busy cycles summed over PEs and
+            groups), ``multiplier_utilisation``, ``pe_idle_fraction``,
+            ``halo_values``, ``products``, ``group_channels`` (K_c), ``output_channel_groups`` (G); DCNN:
+            ``compute_cycles``, ``dram_cycles``, ``pe_cycles``, ``spills``).
+    """
+
+    counts: dict[str, float]
+    cycles: float
+    extras: dict[str, float]
+
+
+ConvSimulator = Callable[[np.ndarray, np.ndarray, int, int, float, Any], ConvSimulation]
+"""``(weights, activations, stride, padding, output_density, hw) -> ConvSimulation``: weights ``(K, C, R, S)``,
+activations ``(C, H, W)`` before padding, ``hw`` the model's hardware."""
+
+
+def _whole(hardware: str, hw: Any, names: Mapping[str, str]) -> dict[str, int]:
+    """``{config field: int(hw field)}``; ``ValueError`` naming a field the simulator cannot count with."""
+    out = {}
+    for config_name, hw_name in names.items():
+        value = float(getattr(hw, hw_name))
+        if not value.is_integer() or value < 1:
+            raise ValueError(
+                f"hardware field {hw_name}={value:g} of {hardware} is not a whole number >= 1; the reference "
+                "simulator needs whole numbers (the model alone accepts relaxed ones)"
+            )
+        out[config_name] = int(value)
+    return out
+
+
+def scnn_config(hw: Any) -> Any:
+    """The :class:`archsim.scnn.ScnnConfig` of an SCNN model hardware (:class:`hwcost.scnn.ScnnHardware`)."""
+    from archsim import scnn as archsim_scnn
+
+    ints = _whole("scnn", hw, {
+        "pe_rows": "pe_rows", "pe_cols": "pe_cols", "F": "weight_vector", "I": "activation_vector",
+        "banks": "banks", "bank_entries": "bank_entries", "max_group_channels": "max_group_channels",
+        "iaram_bytes": "iaram_bytes", "oaram_bytes": "oaram_bytes",
+    })  # fmt: skip
+    return archsim_scnn.ScnnConfig(
+        **ints,
+        value_bits=int(hw.value_bits),
+        index_bits=int(hw.index_bits),
+        clock_mhz=float(hw.clock_mhz),
+        dram_bytes_per_cycle=float(hw.dram_bytes_per_cycle),
+        sparse_weights=bool(hw.sparse_weights),
+        sparse_activations=bool(hw.sparse_activations),
+    )
+
+
+def dcnn_config(hw: Any) -> Any:
+    """The :class:`archsim.dcnn.DcnnConfig` of a DCNN / DCNN-opt model hardware (:class:`hwcost.dcnn.DcnnHardware`)."""
+    from archsim import dcnn as archsim_dcnn
+
+    fields = {"pe_rows": "pe_rows", "pe_cols": "pe_cols", "F": "output_vector", "I": "input_vector",
+              "sram_bytes": "sram_bytes"}  # fmt: skip
+    ints = _whole("dcnn-opt" if hw.optimized else "dcnn", hw, fields)
+    return archsim_dcnn.DcnnConfig(
+        **ints,
+        value_bits=int(hw.value_bits),
+        index_bits=int(hw.index_bits),
+        clock_mhz=float(hw.clock_mhz),
+        dram_bytes_per_cycle=float(hw.dram_bytes_per_cycle),
+        optimized=bool(hw.optimized),
+    )
+
+
+def simulate_scnn_conv(
+    weights: np.ndarray, activations: np.ndarray, stride: int, padding: int, output_density: float, hw: Any
+) -> ConvSimulation:
+    """One convolution on the cycle-level SCNN simulator (:func:`archsim.scnn.simulate`); the variant
+    (SCNN, SparseW, SparseA) follows ``hw.sparse_weights`` / ``hw.sparse_activations``."""
+    from archsim import scnn as archsim_scnn
+
+    r = archsim_scnn.simulate(weights, activations, stride, padding, scnn_config(hw), output_density)
+    extras = {
+        "compute_cycles": r.compute_cycles,
+        "dram_cycles": r.dram_cycles,
+        "stall_cycles": r.stall_cycles,
+        "barrier_idle_cycles": r.barrier_idle_cycles,
+        "busy_pe_cycles": int(r.busy_cycles.sum()),
+        "multiplier_utilisation": r.multiplier_utilisation,
+        "pe_idle_fraction": r.pe_idle_fraction,
+        "halo_values": r.halo_values,
+        "products": r.products,
+        "group_channels": r.group_channels,
+        "output_channel_groups": r.groups,
+    }
+    return ConvSimulation({k: float(v) for k, v in r.counts.items()}, float(r.cycles),
+                          {k: float(v) for k, v in extras.items()})  # fmt: skip
+
+
+def simulate_dcnn_conv(
+    weights: np.ndarray, activations: np.ndarray, stride: int, padding: int, output_density: float, hw: Any
+) -> ConvSimulation:
+    """One convolution on the dense baseline (:func:`archsim.dcnn.simulate`), DCNN or DCNN-opt as
+    ``hw.optimized`` says."""
+    from archsim import dcnn as archsim_dcnn
+
+    r = archsim_dcnn.simulate(weights, activations, stride, padding, dcnn_config(hw), output_density)
+    extras = {"compute_cycles": r.compute_cycles, "dram_cycles": r.dram_cycles, "pe_cycles": r.pe_cycles,
+              "spills": float(r.spills)}  # fmt: skip
+    return ConvSimulation({k: float(v) for k, v in r.counts.items()}, float(r.cycles),
+                          {k: float(v) for k, v in extras.items()})  # fmt: skip
+
+
+CONV_SIMULATORS: dict[str, ConvSimulator] = {
+    "scnn": simulate_scnn_conv,
+    "dcnn": simulate_dcnn_conv,
+    "dcnn-opt": simulate_dcnn_conv,
+}
+"""Convolution cost-model name -> its reference simulator of one convolution as it is."""
+
+
+def simulate_conv(
+    hardware: str,
+    weights: np.ndarray,
+    activations: np.ndarray,
+    stride: int = 1,
+    padding: int = 0,
+    output_density: float = 1.0,
+    hw: Any = None,
+) -> ConvSimulation:
+    """One convolution on the reference simulator of ``hardware`` (a key of :data:`CONV_SIMULATORS`), with
+    the model's hardware ``hw`` (default: its paper design point)."""
+    if hardware not in CONV_SIMULATORS:
+        raise ValueError(
+            f"hardware={hardware!r} has no convolution simulator; allowed: {', '.join(sorted(CONV_SIMULATORS))}"
+        )
+    hw = cost_model(hardware).default_hardware if hw is None else hw
+    return CONV_SIMULATORS[hardware](weights, activations, stride, padding, output_density, hw)
+
+
+def _conv_network_layer(hardware: str) -> LayerSimulator:
+    """The :data:`LayerSimulator` of a convolution accelerator (module docstring: stride 1, no padding; an
+    fc layer as a 1 x 1 convolution)."""
+
+    def simulate(spec: LayerSpec, kernel: np.ndarray, x: np.ndarray, hw: Any) -> LayerSimulation:
+        kernel = np.asarray(kernel)
+        if spec.kind == "conv":
+            weights = kernel.transpose(3, 2, 0, 1)  # (kh, kw, c, k) -> (k, c, kh, kw)
+            activations = np.asarray(x).transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+        else:
+            weights = kernel.T[:, :, None, None]
+            activations = np.asarray(x).reshape(-1)[:, None, None]
+        sim = CONV_SIMULATORS[hardware](weights, activations, 1, 0, 1.0, hw)
+        return LayerSimulation(sim.counts, sim.cycles, sim.extras)
+
+    return simulate
+
+
+SIMULATORS: dict[str, LayerSimulator] = {
+    "eie": simulate_eie_layer,
+    **{name: _conv_network_layer(name) for name in CONV_SIMULATORS},
+}
 """Cost-model name -> its reference layer simulator."""
 
 

@@ -42,10 +42,11 @@ from hwcost import cli
 VALID: dict[str, str] = {"hardware": "eie", "dir": "rep", "weights": "w.npy", "activations": "a.npy"}
 """A valid value for a required argument, by ``dest`` (files are written by :func:`write_base_files`);
 anything else required gets ``x``."""
-ANCHORS: dict[str, str] = {"out": "out", "model": "lenet300"}
+ANCHORS: dict[str, str] = {"out": "out", "model": "lenet300", "weights": "w.npy", "activations": "a.npy"}
 """Options given on every command line of a verb that has them: ``--out out`` keeps every write of the case
-inside ``out/``; ``--model`` is required by some verbs."""
-NAME_DESTS: frozenset[str] = frozenset({"model", "hardware", "objective", "pipeline"})
+inside ``out/``; ``--model`` is required by some verbs; ``--weights`` / ``--activations`` are the input of
+``hwcost simulate`` (``--layer`` or ``--list-layers`` replace them on a convolution accelerator)."""
+NAME_DESTS: frozenset[str] = frozenset({"model", "hardware", "objective", "pipeline", "layer"})
 """Options whose value is one of a set of names (unknown names must be refused)."""
 FILE_KINDS: dict[str, str] = {"weights": "npy", "activations": "npy", "evaluate": "hwdc", "dir": "report_dir"}
 """Options that name a file (or folder), by ``dest``, and which kind of bad file to give them."""
