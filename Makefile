@@ -12,7 +12,7 @@ export HWCOST_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/mnist),$(SHARED_DATA),)
 export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.cache/jax
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0
 
-.PHONY: run test reproduce lint clean
+.PHONY: run test test-all reproduce lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ run: $(STAMP)
 	mkdir -p runs
 	$(BIN)/hwcost train --out runs/train-lenet300-eie
 
+# `make test` leaves out the tests marked slow (full-length reproductions; their results are committed under
+# benchmarks/results/); `make test-all` runs them too.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 

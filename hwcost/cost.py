@@ -6,6 +6,7 @@ Generic code (sweeps, losses, reports) sees only the contract: it never imports 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -97,7 +98,7 @@ def sum_over_layers(model: CostModel, hw: Any, runs: Sequence[LayerRun]) -> Netw
     stacked = _stack_workloads(tuple(run.workload for run in runs))
     if stacked is None:
         return NetworkCost(tuple(layer_cost(model, hw, run.workload, run.repeats) for run in runs))
-    batched = jax.vmap(lambda workload: layer_cost(model, hw, workload))(stacked)
+    batched = (_compiled_layer_batch(model) if is_concrete((hw, stacked)) else _layer_batch(model))(hw, stacked)
     return NetworkCost(
         tuple(
             LayerCost(
@@ -122,6 +123,18 @@ def network_cost(model: CostModel, hw: Any, runs: Sequence[LayerRun | Any]) -> N
     if model.network is not None:
         return model.network(hw, runs)
     return sum_over_layers(model, hw, runs)
+
+
+def _layer_batch(model: CostModel) -> Any:
+    """``(hw, stacked workloads) -> LayerCost`` with a leading layer axis on every leaf (one run each)."""
+    return jax.vmap(lambda hw, workload: layer_cost(model, hw, workload), in_axes=(None, 0))
+
+
+@functools.cache
+def _compiled_layer_batch(model: CostModel) -> Any:
+    """:func:`_layer_batch` compiled, kept per model: concrete networks (reports, the command line) are
+    priced by one compiled call instead of op by op."""
+    return jax.jit(_layer_batch(model))
 
 
 def _stack_workloads(layers: tuple[Any, ...]) -> Any | None:

@@ -51,6 +51,7 @@ import dataclasses
 from typing import NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 
 from hwcost import checks, tech
 from hwcost._csc import slice_entries
@@ -358,12 +359,24 @@ def _blocks(hw: ScnnHardware, layer: ConvLayer, pp: Polyphase, gr: Groups, tl: T
     ea, pa = _entries(a_pos, pp.activation_density, hw.sparse_activations, hw.index_bits)
     width = _float(hw.activation_vector)
     ei, pi = _entries(a_pos[0, 0], _float(layer.activation_density), hw.sparse_activations, hw.index_bits)
-    return _Blocks(
-        ew, 1.0 - pw, vectors(ew, w_pos, _float(hw.weight_vector), blur),
-        ea, 1.0 - pa, vectors(ea, a_pos, width, blur),
-        vectors(a_pos[0, 0], a_pos[0, 0], width, blur).mean,
-        ei, 1.0 - pi, vectors(ei, a_pos[0, 0], width, blur),
+    nw, na, dense_tile, ni = _vectors_of(
+        [(ew, w_pos, _float(hw.weight_vector)), (ea, a_pos, width), (a_pos[0, 0], a_pos[0, 0], width),
+         (ei, a_pos[0, 0], width)],
+        blur,
     )  # fmt: skip
+    return _Blocks(ew, 1.0 - pw, nw, ea, 1.0 - pa, na, dense_tile.mean, ei, 1.0 - pi, ni)
+
+
+def _vectors_of(blocks: list[tuple[Array, Array, Array]], blur: Scalar) -> list[Vectors]:
+    """:func:`~hwcost._vectors.vectors` of several ``(mean, positions, width)`` blocks of any shapes, in one
+    evaluation of the series over their concatenation (one copy of it in the compiled graph, not one per
+    block); the same values as one call per block."""
+    blocks = [jnp.broadcast_arrays(*(_float(x) for x in block)) for block in blocks]
+    shapes = [block[0].shape for block in blocks]
+    flat = vectors(*(jnp.concatenate([block[k].ravel() for block in blocks]) for k in range(3)), blur)
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
+    pieces = [jnp.split(leaf, ends) for leaf in flat]
+    return [Vectors(*(p[i].reshape(shape) for p in pieces)) for i, shape in enumerate(shapes)]
 
 
 class Work(NamedTuple):

@@ -67,10 +67,14 @@ def _unnamed(workload: Any) -> Any:
     return workload
 
 
-def _outputs(model: CostModel, hw: Any, workload: Any) -> dict[str, jax.Array]:
-    """Every count and the latency of one run (energy is their priced sum, checked separately)."""
-    out = dict(model.action_counts(hw, workload))
-    out["latency_cycles"] = model.latency_cycles(hw, workload)
+def _outputs(model: CostModel, hw: Any, workload: Any, *, checked: bool = True) -> dict[str, jax.Array]:
+    """Every count and the latency of one run (energy is their priced sum, checked separately); with
+    ``checked=False`` the model's own functions, evaluated as they are (op by op on concrete inputs)."""
+    counts, latency = model.action_counts, model.latency_cycles
+    if not checked:
+        counts, latency = counts.unchecked, latency.unchecked
+    out = dict(counts(hw, workload))
+    out["latency_cycles"] = latency(hw, workload)
     return out
 
 
@@ -156,7 +160,8 @@ def check_jit_equals_eager(model: CostModel) -> None:
     """The jit-compiled model gives the eager values (float32, relative 1e-5)."""
     jitted = jax.jit(lambda h, w: _outputs(model, h, w))
     for label, hw, workload in cases(model):
-        _close(_outputs(model, hw, workload), jitted(hw, workload), 1e-5, f"{label}: jit vs eager")
+        eager = _outputs(model, hw, workload, checked=False)
+        _close(eager, jitted(hw, workload), 1e-5, f"{label}: jit vs eager")
 
 
 def _workload_variants(workload: Any) -> list[Any]:
@@ -231,9 +236,11 @@ def _finite_differences(
     basis = jnp.eye(x.shape[0], dtype=x.dtype) * step[:, None]
     up_ok = jnp.asarray(x + 2 * step <= upper)
     down_ok = jnp.asarray(x - 2 * step >= lower)
-    f_plus, f_minus = jax.vmap(f)(x + basis), jax.vmap(f)(x - basis)
-    f_plus2, f_minus2 = jax.vmap(f)(x + 2 * basis), jax.vmap(f)(x - 2 * basis)
-    f0 = f(x)[None, :]
+    n = x.shape[0]
+    # one batched evaluation of every shifted point (one copy of f in the compiled graph)
+    values = jax.vmap(f)(jnp.concatenate([x[None], x + basis, x - basis, x + 2 * basis, x - 2 * basis]))
+    f0 = values[:1]
+    f_plus, f_minus, f_plus2, f_minus2 = (values[1 + k * n : 1 + (k + 1) * n] for k in range(4))
     central = (f_plus - f_minus) / (2 * step[:, None])
     forward = (-3 * f0 + 4 * f_plus - f_plus2) / (2 * step[:, None])
     backward = (3 * f0 - 4 * f_minus + f_minus2) / (2 * step[:, None])
@@ -313,9 +320,9 @@ def check_gradients(model: CostModel) -> None:
                 raise AssertionError(f"{label}: gradients disagree with the values:\n  " + "\n  ".join(problems))
 
 
-def _along(model: CostModel, decl: Monotone) -> Callable[[jax.Array, Any, Any], tuple[jax.Array, jax.Array]]:
-    """A compiled ``(grid, hw, workload) -> (values, slopes)`` of ``decl.quantity`` along ``grid`` of
-    ``decl.path`` (one compilation per hardware and workload structure, shared by every case)."""
+def _along(model: CostModel, decl: Monotone) -> tuple[Callable, Callable]:
+    """Compiled ``(grid, hw, workload) -> (values, slopes)`` and ``-> values`` of ``decl.quantity`` along
+    ``grid`` of ``decl.path`` (one compilation per hardware and workload structure, shared by every case)."""
     part, _, field = decl.path.partition(".")
     if part not in ("workload", "hardware"):
         raise AssertionError(f"{model.name}: monotone path {decl.path!r} must start with workload. or hardware.")
@@ -325,10 +332,13 @@ def _along(model: CostModel, decl: Monotone) -> Callable[[jax.Array, Any, Any], 
             return _quantity(model, h, _with_leaf(workload, "." + field, value), decl.quantity)
         return _quantity(model, _with_leaf(h, "." + field, value), workload, decl.quantity)
 
-    def along(grid: jax.Array, h: Any, workload: Any) -> tuple[jax.Array, jax.Array]:
-        return jax.vmap(lambda v: q(v, h, workload))(grid), jax.vmap(jax.grad(lambda v: q(v, h, workload)))(grid)
+    def values(grid: jax.Array, h: Any, workload: Any) -> jax.Array:
+        return jax.vmap(lambda v: q(v, h, workload))(grid)
 
-    return jax.jit(along)
+    def along(grid: jax.Array, h: Any, workload: Any) -> tuple[jax.Array, jax.Array]:
+        return values(grid, h, workload), jax.vmap(jax.grad(lambda v: q(v, h, workload)))(grid)
+
+    return jax.jit(along), jax.jit(values)
 
 
 def check_monotone(model: CostModel) -> None:
@@ -337,10 +347,10 @@ def check_monotone(model: CostModel) -> None:
     for decl in model.monotone:
         sign = 1.0 if decl.increasing else -1.0
         grid = jnp.asarray(decl.grid, jnp.float32)
-        along = _along(model, decl)
+        along, values_along = _along(model, decl)
         for label, hw, workload in cases(model):
             relaxed, slopes = (np.asarray(a, np.float64) for a in along(grid, hw, workload))
-            hard = np.asarray(along(grid, model.hard(hw), workload)[0], np.float64)
+            hard = np.asarray(values_along(grid, model.hard(hw), workload), np.float64)
             scale = max(float(np.max(np.abs(relaxed))), 1e-30)
             for kind, values in (("relaxed", relaxed), ("hard", hard)):
                 steps = sign * np.diff(values)

@@ -377,11 +377,15 @@ def _unchecked(fn: Callable) -> Callable:
 
 
 def _checked(model: CostModel, fn: Callable) -> Callable:
-    """``fn(hw, workload)`` preceded by ``model.check`` when both are concrete; ``.unchecked`` is ``fn``."""
+    """``fn(hw, workload)`` preceded by ``model.check`` when both are concrete, and then run compiled (one
+    compilation per input structure, kept for the next call: a model's graph is evaluated far faster
+    compiled than op by op); traced inputs go to ``fn`` as they are. ``.unchecked`` is ``fn``."""
+    compiled = jax.jit(fn)
 
     def checked(hw: Any, workload: Any) -> Any:
         if is_concrete((hw, workload)):
             model.check(hw, workload)
+            return compiled(hw, workload)
         return fn(hw, workload)
 
     checked.unchecked = fn  # type: ignore[attr-defined]

@@ -1,14 +1,18 @@
-"""Test-wide settings: JAX's persistent compilation cache (keeps the suite quick across runs)."""
+"""Test-wide settings: JAX's persistent compilation cache (keeps the suite quick across runs) and XLA's
+CPU backend at optimisation level 0 (the suite compiles hundreds of small graphs once each, and most of
+its time went to optimising code that then runs for microseconds)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import jax
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+
+import jax  # noqa: E402  (after XLA_FLAGS, which XLA reads once)
 
 jax.config.update(
     "jax_compilation_cache_dir", os.environ.get("JAX_COMPILATION_CACHE_DIR", str(ROOT / ".cache" / "jax"))

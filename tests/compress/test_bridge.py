@@ -105,15 +105,23 @@ def test_activation_indicator_converges_to_the_nonzero_indicator():
 
 
 @pytest.mark.parametrize("hardware", names())
-def test_dense_network_costs_one_and_the_floor_less(hardware):
+def test_dense_network_costs_one_and_the_floor_less_where_sparsity_is_exploited(hardware):
+    """The floor (everything pruned) costs less than the dense network in every objective the model
+    declares monotone in a workload density, and never more in the others (a dense design such as
+    DCNN prices both the same)."""
     cm = cost_model(hardware)
+    exploited = {m.quantity for m in cm.monotone if m.path.startswith("workload.")}
     for name in ("lenet300", "lenet5"):
         specs = layer_specs(name)
         dense = bridge.statistics_cost(cm, cm.default_hardware, bridge.dense_statistics(specs))
         floor = bridge.floor_statistics(specs)
         for objective in ("energy", "latency"):
             ref = dense.objective(objective)
-            assert float(bridge.relative_cost(cm, cm.default_hardware, floor, objective, ref)) < 1.0
+            relative = float(bridge.relative_cost(cm, cm.default_hardware, floor, objective, ref))
+            if objective in exploited:
+                assert relative < 1.0, (objective, relative)
+            else:
+                assert relative <= 1.0 + 1e-6, (objective, relative)
 
 
 def test_nothing_broadcast_gives_finite_statistics_and_gradients():

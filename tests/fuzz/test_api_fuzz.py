@@ -11,7 +11,7 @@ from hwcost.registry import names
 from tests.fuzz import api_cases
 
 FUZZ = settings(
-    derandomize=True, max_examples=300, deadline=None, database=None,
+    derandomize=True, max_examples=150, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )  # fmt: skip
 
