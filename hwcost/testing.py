@@ -255,13 +255,19 @@ def _input_names(tree: Any, prefixes: tuple[str, ...]) -> list[str]:
     return [n if s == 1 else f"{n}[{k}]" for n, s in zip(names, sizes, strict=True) for k in range(s)]
 
 
-def _derivatives(outputs: Callable[[Any], dict[str, jax.Array]]) -> Callable[[Any, Any], tuple[jax.Array, ...]]:
-    """A compiled ``(tree, scale) -> (x, value, forward, reverse, fd)`` of the stacked scalar ``outputs``
-    (sorted by name) over the flattened leaves ``x`` of ``tree``, the finite differences at ``scale`` times
-    :data:`FD_STEP`; densities stay inside [0, 1]. One compilation per tree structure, shared by every case
-    and step."""
+MODES: dict[str, Callable[[Callable], Callable]] = {"forward": jax.jacfwd, "reverse": jax.jacrev}
+"""Automatic-differentiation modes the derivative checks compare against finite differences."""
 
-    def evaluate(tree: Any, scale: jax.Array) -> tuple[jax.Array, ...]:
+
+def _derivatives(
+    outputs: Callable[[Any], dict[str, jax.Array]], modes: tuple[str, ...] = tuple(MODES)
+) -> Callable[[Any, Any], tuple[Any, ...]]:
+    """A compiled ``(tree, scale) -> (x, value, fd, {mode: jacobian})`` of the stacked scalar ``outputs``
+    (sorted by name) over the flattened leaves ``x`` of ``tree``, each Jacobian ``(outputs, inputs)``, the
+    finite differences at ``scale`` times :data:`FD_STEP`; densities stay inside [0, 1]. One compilation
+    per tree structure, shared by every case and step."""
+
+    def evaluate(tree: Any, scale: jax.Array) -> tuple[Any, ...]:
         x, unravel = ravel_pytree(tree)
         out_names = sorted(outputs(tree))
 
@@ -272,33 +278,34 @@ def _derivatives(outputs: Callable[[Any], dict[str, jax.Array]]) -> Callable[[An
         is_density = np.asarray([n.split("[")[0].endswith("_density") for n in _input_names((tree,), ("",))])
         lower, upper = np.where(is_density, 0.0, -np.inf), np.where(is_density, 1.0, np.inf)
         step = scale * FD_STEP * jnp.maximum(jnp.abs(x), 1.0)
-        return x, f(x), jax.jacfwd(f)(x), jax.jacrev(f)(x), _finite_differences(f, x, step, lower, upper)
+        fd = _finite_differences(f, x, step, lower, upper)
+        return x, f(x), fd, {mode: MODES[mode](f)(x) for mode in modes}
 
     return jax.jit(evaluate)
 
 
-def _mismatches(derivatives: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+def _mismatches(derivatives: tuple[Any, ...]) -> dict[str, np.ndarray]:
     """Per mode, where the derivative disagrees with the finite difference (or is not finite)."""
-    x, value, fwd, rev, fd = derivatives
+    x, value, fd, jacobians = derivatives
     atol = 1e-6 * (np.abs(value)[:, None] + 1.0) / np.maximum(np.abs(x), 1e-2)[None, :]
     return {
         mode: ~(np.abs(ad - fd) <= GRADIENT_RTOL * np.maximum(np.abs(ad), np.abs(fd)) + atol) | ~np.isfinite(ad)
-        for mode, ad in (("forward", fwd), ("reverse", rev))
+        for mode, ad in jacobians.items()
     }
 
 
 def _derivative_problems(derivatives: Callable, tree: Any, outputs: Callable, prefixes: tuple[str, ...]) -> list[str]:
-    """Entries where forward- or reverse-mode derivatives disagree with the finite difference at the step
-    and (retried where they do) at a sixteenth of it."""
-    first = tuple(np.asarray(a) for a in derivatives(tree, 1.0))
+    """Entries where a derivative disagrees with the finite difference at the step and (retried where it
+    does) at a sixteenth of it."""
+    first = jax.tree.map(np.asarray, derivatives(tree, 1.0))
     bad = _mismatches(first)
     if any(b.any() for b in bad.values()):
-        retry = _mismatches(tuple(np.asarray(a) for a in derivatives(tree, 1.0 / 16)))
+        retry = _mismatches(jax.tree.map(np.asarray, derivatives(tree, 1.0 / 16)))
         bad = {mode: bad[mode] & retry[mode] for mode in bad}
     out_names, in_names = sorted(jax.eval_shape(outputs, tree)), _input_names(tree, prefixes)
-    ads = {"forward": first[2], "reverse": first[3]}
+    fd, jacobians = first[2], first[3]
     return [
-        f"d {out_names[i]} / d {in_names[j]}: {mode} mode {ads[mode][i, j]:.6g}, finite difference {first[4][i, j]:.6g}"
+        f"d {out_names[i]} / d {in_names[j]}: {mode} mode {jacobians[mode][i, j]:.6g}, finite difference {fd[i, j]:.6g}"
         for mode, where in bad.items()
         for i, j in zip(*np.nonzero(where), strict=True)
     ]
@@ -320,53 +327,71 @@ def check_gradients(model: CostModel) -> None:
                 raise AssertionError(f"{label}: gradients disagree with the values:\n  " + "\n  ".join(problems))
 
 
-def _along(model: CostModel, decl: Monotone) -> tuple[Callable, Callable]:
-    """Compiled ``(grid, hw, workload) -> (values, slopes)`` and ``-> values`` of ``decl.quantity`` along
-    ``grid`` of ``decl.path`` (one compilation per hardware and workload structure, shared by every case)."""
-    part, _, field = decl.path.partition(".")
+def _along(model: CostModel, path: str, quantities: tuple[str, ...]) -> tuple[Callable, Callable]:
+    """Compiled ``(grid, hw, workload) -> (values, slopes)`` and ``-> values``, each ``(len(grid),
+    len(quantities))``, of ``quantities`` along ``grid`` of the leaf at ``path``. The slopes are one
+    forward-mode pass (the leaf is a scalar), so every quantity along one path shares one compilation per
+    hardware and workload structure."""
+    part, _, field = path.partition(".")
     if part not in ("workload", "hardware"):
-        raise AssertionError(f"{model.name}: monotone path {decl.path!r} must start with workload. or hardware.")
+        raise AssertionError(f"{model.name}: monotone path {path!r} must start with workload. or hardware.")
 
     def q(value: jax.Array, h: Any, workload: Any) -> jax.Array:
         if part == "workload":
-            return _quantity(model, h, _with_leaf(workload, "." + field, value), decl.quantity)
-        return _quantity(model, _with_leaf(h, "." + field, value), workload, decl.quantity)
+            workload = _with_leaf(workload, "." + field, value)
+        else:
+            h = _with_leaf(h, "." + field, value)
+        return jnp.stack([_quantity(model, h, workload, name) for name in quantities])
 
     def values(grid: jax.Array, h: Any, workload: Any) -> jax.Array:
         return jax.vmap(lambda v: q(v, h, workload))(grid)
 
     def along(grid: jax.Array, h: Any, workload: Any) -> tuple[jax.Array, jax.Array]:
-        return values(grid, h, workload), jax.vmap(jax.grad(lambda v: q(v, h, workload)))(grid)
+        return jax.vmap(lambda v: jax.jvp(lambda u: q(u, h, workload), (v,), (jnp.ones_like(v),)))(grid)
 
     return jax.jit(along), jax.jit(values)
+
+
+def _monotone_groups(model: CostModel) -> dict[tuple[str, tuple[float, ...]], list[Monotone]]:
+    """The model's :class:`~hwcost.types.Monotone` declarations grouped by path and grid."""
+    groups: dict[tuple[str, tuple[float, ...]], list[Monotone]] = {}
+    for decl in model.monotone:
+        groups.setdefault((decl.path, tuple(decl.grid)), []).append(decl)
+    return groups
 
 
 def check_monotone(model: CostModel) -> None:
     """Every declared :class:`~hwcost.types.Monotone` direction holds on its grid: relaxed value, relaxed
     derivative (automatic differentiation) and hard value."""
-    for decl in model.monotone:
-        sign = 1.0 if decl.increasing else -1.0
-        grid = jnp.asarray(decl.grid, jnp.float32)
-        along, values_along = _along(model, decl)
+    for (path, grid_values), decls in _monotone_groups(model).items():
+        grid = jnp.asarray(grid_values, jnp.float32)
+        along, values_along = _along(model, path, tuple(decl.quantity for decl in decls))
         for label, hw, workload in cases(model):
-            relaxed, slopes = (np.asarray(a, np.float64) for a in along(grid, hw, workload))
-            hard = np.asarray(values_along(grid, model.hard(hw), workload), np.float64)
-            scale = max(float(np.max(np.abs(relaxed))), 1e-30)
-            for kind, values in (("relaxed", relaxed), ("hard", hard)):
-                steps = sign * np.diff(values)
-                if np.any(steps < -1e-6 * scale):
-                    i = int(np.argmin(steps))
-                    raise AssertionError(
-                        f"{label}: {kind} {decl.quantity} is not {'increasing' if decl.increasing else 'decreasing'}"
-                        f" in {decl.path}: {values[i]:.8g} at {float(grid[i]):g} -> {values[i + 1]:.8g} at "
-                        f"{float(grid[i + 1]):g}"
-                    )
-            if np.any(sign * slopes < -1e-6 * scale) or not np.all(np.isfinite(slopes)):
-                i = int(np.argmin(np.nan_to_num(sign * slopes, nan=-np.inf)))
-                raise AssertionError(
-                    f"{label}: d {decl.quantity} / d {decl.path} = {slopes[i]:.6g} at {float(grid[i]):g} has the "
-                    "wrong sign"
-                )
+            relaxed_all, slopes_all = (np.asarray(a, np.float64) for a in along(grid, hw, workload))
+            hard_all = np.asarray(values_along(grid, model.hard(hw), workload), np.float64)
+            for k, decl in enumerate(decls):
+                _check_direction(label, decl, grid_values, relaxed_all[:, k], slopes_all[:, k], hard_all[:, k])
+
+
+def _check_direction(
+    label: str, decl: Monotone, grid: tuple[float, ...], relaxed: np.ndarray, slopes: np.ndarray, hard: np.ndarray
+) -> None:
+    """``AssertionError`` naming the first step where ``decl``'s direction fails along ``grid``."""
+    sign = 1.0 if decl.increasing else -1.0
+    scale = max(float(np.max(np.abs(relaxed))), 1e-30)
+    for kind, values in (("relaxed", relaxed), ("hard", hard)):
+        steps = sign * np.diff(values)
+        if np.any(steps < -1e-6 * scale):
+            i = int(np.argmin(steps))
+            raise AssertionError(
+                f"{label}: {kind} {decl.quantity} is not {'increasing' if decl.increasing else 'decreasing'}"
+                f" in {decl.path}: {values[i]:.8g} at {grid[i]:g} -> {values[i + 1]:.8g} at {grid[i + 1]:g}"
+            )
+    if np.any(sign * slopes < -1e-6 * scale) or not np.all(np.isfinite(slopes)):
+        i = int(np.argmin(np.nan_to_num(sign * slopes, nan=-np.inf)))
+        raise AssertionError(
+            f"{label}: d {decl.quantity} / d {decl.path} = {slopes[i]:.6g} at {grid[i]:g} has the wrong sign"
+        )
 
 
 def _at_density_one(workload: Any) -> Any:
@@ -474,7 +499,8 @@ def sample_statistics(spec: LayerSpec, weight_density: float, input_density: flo
 
 def check_lowering(model: CostModel) -> None:
     """Statistics lower to a valid workload of the model; a sparse layer costs no more than the dense one;
-    derivatives in the statistics agree with finite differences (float64)."""
+    reverse-mode derivatives in the statistics (what training back-propagates) agree with finite differences
+    (float64; forward mode of the model itself is :func:`check_gradients`' job)."""
     hw = model.default_hardware
     with jax.enable_x64(True):
         hw64 = _as_float(hw, jnp.float64)
@@ -483,7 +509,7 @@ def check_lowering(model: CostModel) -> None:
         cost = network_cost(model, hw64, [model.lower(tree[0])])
         return {"energy_pj": cost.energy_pj, "latency_cycles": cost.latency_cycles}
 
-    derivatives = _derivatives(lowered_cost)
+    derivatives = _derivatives(lowered_cost, modes=("reverse",))
     for spec in SAMPLE_SPECS:
         dense_run = model.lower(sample_statistics(spec, 1.0, 1.0))
         sparse_run = model.lower(sample_statistics(spec, 0.1, 0.3))
