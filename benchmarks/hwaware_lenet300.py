@@ -53,6 +53,29 @@ def run_sweep(args: argparse.Namespace, name: str, train_args: list[str]) -> dic
     return publish(work, name)
 
 
+SHORT_SCHEDULE = ["--epochs", "1", "--finetune-epochs", "1"]
+"""1 joint + 1 finetune epoch per point: the default sweep's shape at a shorter schedule."""
+
+
+def short_sweep_main(doc: str, name: str, train_args: list[str], objective: str, claim_ratio: float | None) -> int:
+    """The command line of a sweep benchmark run at :data:`SHORT_SCHEDULE` unless ``--full`` (3 + 3 epochs per
+    point); prints the best ``objective`` ratio against magnitude pruning and, with ``claim_ratio``, whether it
+    holds (exit 1 if not)."""
+    parser = sweep_arguments(doc, name, 10)
+    parser.add_argument("--full", action="store_true", help="3 + 3 epochs per point")
+    args = parser.parse_args()
+    report = run_sweep(args, name, [*train_args, *([] if args.full else SHORT_SCHEDULE)])
+    if report is None:
+        return 1
+    best = report["best_ratio_vs_magnitude"]
+    print(f"best {objective} ratio vs magnitude pruning at equal or better error:", best and round(best["ratio"], 3))
+    if claim_ratio is None:
+        return 0
+    ok = best is not None and best["ratio"] >= claim_ratio
+    print(f"claim (>= {claim_ratio}x lower archsim {objective} at equal or better error): {'holds' if ok else 'FAILS'}")
+    return 0 if ok else 1
+
+
 def main() -> int:
     report = run_sweep(sweep_arguments(__doc__, NAME, 100).parse_args(), NAME, ARGS)
     if report is None:

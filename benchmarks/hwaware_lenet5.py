@@ -19,24 +19,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hwaware_lenet300 import run_sweep, sweep_arguments
+from hwaware_lenet300 import short_sweep_main
 
 NAME = "hwaware_lenet5"
 ARGS = ["--model", "lenet5", "--hardware", "eie", "--objective", "latency"]
-SHORT_SCHEDULE = ["--epochs", "1", "--finetune-epochs", "1"]
-
-
-def main() -> int:
-    parser = sweep_arguments(__doc__, NAME, 10)
-    parser.add_argument("--full", action="store_true", help="3 + 3 epochs per point (about an hour on 2 cores)")
-    args = parser.parse_args()
-    report = run_sweep(args, NAME, [*ARGS, *([] if args.full else SHORT_SCHEDULE)])
-    if report is None:
-        return 1
-    best = report["best_ratio_vs_magnitude"]
-    print("best latency ratio vs magnitude pruning at equal or better error:", best and round(best["ratio"], 3))
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(short_sweep_main(__doc__, NAME, ARGS, "latency", None))

@@ -62,15 +62,49 @@ def eie_model_vs_archsim() -> tuple[str, str, str, str]:
     )
 
 
-def eie_sweep() -> tuple[str, str, str, str]:
-    rate = _text_number("eie_sweep.txt", r"-> ([0-9.e+]+) points/s")
-    speedup = _text_number("eie_sweep.txt", r"speedup of the model over archsim: ([0-9.e+]+)x")
-    points = _text_number("eie_sweep.txt", r"points: (\d+)")
+def sweep_row(model: str, how: str) -> Callable[[], tuple[str, str, str, str]]:
+    """The README row of ``benchmarks/{model}_sweep.py``'s result: grid size, points per second, speedup."""
+    result = f"{model}_sweep.txt"
+
+    def row() -> tuple[str, str, str, str]:
+        rate = _text_number(result, r"-> ([0-9.e+]+) points/s")
+        speedup = _text_number(result, r"speedup of the model over archsim: ([0-9.e+]+)x")
+        points = _text_number(result, r"points: (\d+)")
+        return (
+            f"{model.upper()} model sweep, {how} over {points:.1e} points (2 CPU cores)",
+            f"{rate:.1e} points/s, {speedup:.1e}x archsim",
+            "",
+            f"`python benchmarks/{model}_sweep.py`",
+        )
+
+    return row
+
+
+def scnn_vs_paper() -> tuple[str, str, str, str]:
+    report = _json("scnn_validation.json")
+    nets, summary = report["networks"], report["summary"]
+    speedups = ", ".join(f"{n['name']} {n['archsim_speedup']:.2f}" for n in nets)
+    paper = ", ".join(f"{n['paper_speedup']:.2f}" for n in nets)
     return (
-        f"EIE model sweep, one `jit(vmap)` over {points:.1e} points (2 CPU cores)",
-        f"{rate:.1e} points/s, {speedup:.1e}x archsim",
+        "SCNN over DCNN on archsim, AlexNet / GoogLeNet / VGG-16 conv layers at the paper's densities",
+        f"speedup {speedups} (mean {summary['mean_speedup_archsim']:.2f}); energy gain mean "
+        f"{summary['mean_energy_gain_archsim']:.2f}; DCNN-opt energy gain mean "
+        f"{summary['mean_dcnn_opt_energy_gain_archsim']:.2f}",
+        f"{paper} (mean {summary['mean_speedup_paper']:.1f}); 2.3; 2.0",
+        "`hwcost validate scnn`",
+    )
+
+
+def scnn_model_vs_archsim() -> tuple[str, str, str, str]:
+    errors = _json("scnn_validation.json")["model_vs_archsim"]
+    n = len(_json("scnn_validation.json")["conv_layers"])
+    return (
+        f"SCNN model / archsim, {n} paper conv layers",
+        f"cycles mean {errors['scnn_cycles_mean_abs_error_pct']:.1f}%, max "
+        f"{errors['scnn_cycles_max_abs_error_pct']:.1f}%; energy mean {errors['scnn_energy_mean_abs_error_pct']:.2f}%,"
+        f" max {errors['scnn_energy_max_abs_error_pct']:.1f}%",
         "",
-        "`python benchmarks/eie_sweep.py`",
+        "`python benchmarks/scnn_validation.py`",
     )
 
 
@@ -180,7 +214,10 @@ def overhead() -> tuple[str, str, str, str]:
 ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     eie_table_iv,
     eie_model_vs_archsim,
-    eie_sweep,
+    sweep_row("eie", "one `jit(vmap)`"),
+    scnn_vs_paper,
+    scnn_model_vs_archsim,
+    sweep_row("scnn", "one jit call (vmap over chunks)"),
     deep_compression("lenet300", "LeNet-300-100", "40x at 1.58%"),
     deep_compression("lenet5", "LeNet-5", "39x at 0.74%"),
     ttq,

@@ -18,6 +18,7 @@ REPRODUCTIONS: dict[str, str] = {
     "eie_gradients": "eie_gradients.py",
     "eie_sweep": "eie_sweep.py",
     "scnn_validation": "scnn_validation.py",
+    "scnn_sweep": "scnn_sweep.py",
     "train_overhead": "train_overhead.py",
     "deep_compression_lenet300": "deep_compression_lenet300.py",
     "deep_compression_lenet5": "deep_compression_lenet5.py",
@@ -26,6 +27,7 @@ REPRODUCTIONS: dict[str, str] = {
     "granularity_ladder": "granularity_ladder.py",
     "hwaware_lenet300": "hwaware_lenet300.py",
     "hwaware_lenet5": "hwaware_lenet5.py",
+    "hwaware_lenet5_scnn": "hwaware_lenet5_scnn.py",
     "hwaware_budget": "hwaware_budget.py",
 }
 
