@@ -8,7 +8,8 @@ one compiled call of the relaxed model (:data:`hwcost.scnn.COST_MODEL`), evaluat
 ``lax.map(..., batch_size=CHUNK)``, i.e. ``vmap`` over chunks of :data:`CHUNK` points inside one program (the
 model keeps about 90 KB of intermediates per point, so one unchunked ``vmap`` over the grid would need 90 GB).
 
-Prints points per second and the speedup over the cycle-level simulator (:func:`archsim.scnn.simulate`),
+Prints points per second and the speedup over the cycle-level simulator (:func:`archsim.scnn.simulate` through
+:func:`hwcost.experiments.simulators.simulate_conv`),
 measured on points drawn from the same grid (random tensors of the point's densities, per-point simulator time
 extrapolated to the whole grid), with the model's cycle and energy error against the simulator on those
 points. Writes ``benchmarks/results/scnn_sweep.txt``.
@@ -35,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archsim import scnn as sim
 from hwcost import scnn
-from hwcost.experiments.simulators import scnn_config
+from hwcost.cost import price_action_counts
+from hwcost.experiments.simulators import simulate_conv
 from hwcost.files import write_atomically
 from hwcost.types import ConvLayer
 from models import conv_specs
@@ -94,12 +96,11 @@ def simulate_point(g: dict[str, np.ndarray], j: int) -> tuple[float, float, floa
     weights, acts = sim.random_layer(
         (k, c, r, s), (c, int(v["in_h"]), int(v["in_w"])), v["weight_density"], v["activation_density"]
     )
-    per_action = {key: float(e) for key, e in scnn.COST_MODEL.per_action_energy_pj(hw).items()}
     t0 = time.perf_counter()
-    result = sim.simulate(weights, acts, int(v["stride"]), int(v["padding"]), scnn_config(hw), v["output_density"])
+    result = simulate_conv("scnn", weights, acts, int(v["stride"]), int(v["padding"]), v["output_density"], hw)
     seconds = time.perf_counter() - t0
-    energy = sum(float(n) * per_action[key] for key, n in result.counts.items())
-    return seconds, float(result.cycles), energy
+    energy = sum(price_action_counts(result.counts, scnn.COST_MODEL.per_action_energy_pj(hw)).values())
+    return seconds, result.cycles, energy
 
 
 def main() -> None:
