@@ -166,13 +166,32 @@ def _taps_inside_1d(
 ) -> Array:
     """Pairs (output index y, tap r) with ``0 <= u y + r - p < H``, of the ``Ho R`` pairs.
 
-    The taps cut off at the top are ``sum_{r < p} ceil((p - r) / u)``, those at the bottom
-    ``sum_r ceil(max(0, e - (R - 1 - r)) / u)`` with ``e = u (Ho - 1) + R - p - H``; each sum is taken as the
-    triangle ``x (x + 1) / (2 u)`` of its overhang ``x`` (exact for stride 1).
+    The pairs cut off at the top (``u y + r < p``) are ``sum_{k=1..p} min(Ho, ceil(k / u))`` and those at
+    the bottom ``sum_{k=e-R+1..e, k>=1} min(Ho, ceil(k / u))``, with ``e = u (Ho - 1) + R - p - H`` the
+    overhang of the last output: tap ``r`` is cut at ``k = p - r`` (top) or ``k = e - (R - 1 - r)``
+    (bottom) output positions. With ``ceil(k / u)`` taken as ``k / u`` and
+    ``min(Ho, k / u) = k / u - max(0, k - u Ho) / u``, each sum is a triangle
+    ``T(x) = x (x + 1) / (2 u)`` of ``x = max(0, .)`` clipped by inclusion-exclusion at ``Ho`` outputs and
+    ``R`` taps (:func:`_clipped_triangle`); exact for stride 1, and never more than the true cut otherwise.
+    The two cut sets are disjoint, so the count is at least the exact count, which is non-negative.
     """
-    overhang_bottom = smooth_relu(stride * (out_size - 1.0) + kernel - padding - in_size, t.temperature, hard=t.hard)
-    cut = (padding * (padding + 1.0) + overhang_bottom * (overhang_bottom + 1.0)) / (2.0 * stride)
+    overhang_bottom = stride * (out_size - 1.0) + kernel - padding - in_size
+    cut = sum(_clipped_triangle(x, out_size, kernel, stride, t) for x in (padding, overhang_bottom))
     return out_size * kernel - cut
+
+
+def _clipped_triangle(
+    x: Array, out_size: Array, kernel: Array, stride: Array, t: Smoothing, nonnegative: bool = False
+) -> Array:
+    """``sum_{k=max(1, x-R+1)..x} min(Ho, k / u)`` as ``T(x) - T(x - u Ho) - T(x - R) + T(x - R - u Ho)``;
+    ``nonnegative`` takes ``x`` itself as known to be ``>= 0`` (the padding), so it is not smoothed."""
+
+    def triangle(z: Array, rectify: bool = True) -> Array:
+        z = smooth_relu(z, t.temperature, hard=t.hard) if rectify else z
+        return z * (z + 1.0) / (2.0 * stride)
+
+    span = stride * out_size
+    return triangle(x, not nonnegative) - triangle(x - span) - triangle(x - kernel) + triangle(x - kernel - span)
 
 
 def taps_inside_input(layer: ConvLayer, smoothing: Smoothing) -> Array:

@@ -172,3 +172,17 @@ def test_a_relaxed_eie_with_many_pes_and_a_hot_temperature_was_infinite():
         eie.COST_MODEL.latency_cycles(at(843.0), layer)
     energy, latency = total(eie.COST_MODEL.energy_pj(at(10.0), layer)), eie.COST_MODEL.latency_cycles(at(10.0), layer)
     assert math.isfinite(float(energy)) and math.isfinite(float(latency))
+
+
+def test_dcnn_opt_prices_a_kernel_taller_than_its_input_at_non_negative_energy():
+    """Found by the long fuzz: a relaxed ``kernel_h=6187.1`` on a 56 x 56 plane (output plane left at 56) was
+    accepted and priced at -3.4e11 pJ, because the count of in-bound (output, tap) pairs took each cut-off
+    triangle unclipped by the ``Ho`` outputs and ``R`` taps it lies in (:func:`hwcost.conv.taps_inside_input`)."""
+    import dataclasses
+
+    from hwcost import dcnn
+    from hwcost.types import total
+
+    layer = dataclasses.replace(dcnn.OPT_COST_MODEL.sample_workloads()["vgg_like_3x3"], kernel_h=6187.1)
+    energy = float(total(dcnn.OPT_COST_MODEL.energy_pj(dcnn.OPT_COST_MODEL.default_hardware, layer)))
+    assert math.isfinite(energy) and energy > 0.0
