@@ -26,7 +26,7 @@ Storage rule (bits, per pruned layer; :func:`sparse_storage_bits`):
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +179,7 @@ def run_ladder(
     workdir: str | Path | None = None,
     progress: bool = True,
     small: bool = False,
+    on_rung: Callable[[str, dict, dict], None] | None = None,
 ) -> dict[str, Any]:
     """Prune the dense baseline to ``density`` at each granularity, retrain, and measure error and storage.
 
@@ -194,6 +195,8 @@ def run_ladder(
         workdir: resumable checkpoints (and, when ``small``, the baseline); a temporary folder if None.
         progress: progress bars.
         small: plumbing run on a 3,200-example subset (one baseline epoch, one epoch per rung).
+        on_rung: called after each rung as ``on_rung(granularity, params, masks)`` with the retrained (pruned)
+            params and their masks, for measurements that need the weights themselves.
 
     Returns:
         ``{"model", "density", "pruned_layers", "weight_bits", "dense": {test_error_pct, storage},
@@ -249,6 +252,8 @@ def run_ladder(
             )
             masks = pruning_masks(result.opt_state) if epochs > 0 else one_shot
             params = result.params if epochs > 0 else pruned
+            if on_rung is not None:
+                on_rung(g, params, masks)
             rungs.append(
                 {
                     "granularity": g,

@@ -53,6 +53,7 @@ def test_network_storage_dense_layers_have_no_index():
 
 
 def test_run_ladder_small(tmp_path):
+    seen = {}
     result = ladder.run_ladder(
         "lenet300",
         datasets.load_mnist(),
@@ -60,8 +61,13 @@ def test_run_ladder_small(tmp_path):
         workdir=tmp_path,
         small=True,
         progress=False,
+        on_rung=lambda g, params, masks: seen.update({g: (params, masks)}),
     )
     assert [r["granularity"] for r in result["rungs"]] == ["element", "filter"]
+    assert list(seen) == ["element", "filter"]
+    for params, masks in seen.values():
+        kept = sum(int((np.asarray(params[n]["kernel"]) != 0).sum()) for n in ("ip1", "ip2"))
+        assert kept == sum(int(np.asarray(masks[n]["kernel"]).sum()) for n in ("ip1", "ip2"))
     for rung in result["rungs"]:
         for row in rung["storage"]["layers"]:
             expected = 25.0 if row["layer"] in ("ip1", "ip2") else 100.0
