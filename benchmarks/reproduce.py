@@ -25,6 +25,7 @@ REPRODUCTIONS: dict[str, str] = {
     "ttq_lenet5": "ttq_lenet5.py",
     "dsd_lenet300": "dsd_lenet300.py",
     "granularity_ladder": "granularity_ladder.py",
+    "regularity_scnn": "regularity_scnn.py",
     "hwaware_lenet300": "hwaware_lenet300.py",
     "hwaware_lenet5": "hwaware_lenet5.py",
     "hwaware_lenet5_scnn": "hwaware_lenet5_scnn.py",
