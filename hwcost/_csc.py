@@ -195,16 +195,23 @@ def expected_entries(rows: Scalar, density: Scalar, index_bits: int = 4) -> Arra
 
 
 def empty_slice_probability(rows: Scalar, density: Scalar) -> Array:
-    """Probability ``(1 - d)**r`` that a slice of ``r`` rows holds no nonzero (dimensionless).
+    """Probability that a slice of ``r`` rows holds no nonzero (dimensionless): ``(1 - d)**r`` for
+    ``r >= 1`` and every integer ``r``.
 
-    The power is evaluated on a safe base, so the value is exact and the gradient finite also at
-    ``d = 1`` (where the derivative of ``q**r`` is infinite for ``r < 1``; it is taken as 0). A slice of
-    no rows is always empty (``0**0 = 1``).
+    Below one row (a relaxed slice between none and one row) the base is raised to
+    ``q + d (1 - r)**2``, ``q = 1 - d``: ``(q + d (1 - r)**2)**r``. Plain ``q**r`` is discontinuous at
+    ``(r, d) = (0, 1)``, where it is 0 for every ``r > 0`` but 1 at ``r = 0``: a slice of 1e-7 rows, as
+    rounding leaves a relaxed row split, counted as surely nonempty at density 1 and as surely empty just
+    below it. The raised base is continuous in ``(r, d)`` everywhere, equals ``q**r`` at ``r = 0`` and for
+    ``r >= 1``, and joins it with a continuous derivative at ``r = 1``. The power is evaluated on a safe
+    base, so the gradient is finite also at ``d = 1`` and ``r >= 1`` (where the derivative of ``q**r`` in
+    ``d`` is infinite for ``r < 1``; it is taken as 0 there).
     """
-    q = 1.0 - _float(density)
+    d = _float(density)
     r = _float(rows)
-    q_safe = jnp.where(q > 0, q, 1.0)
-    return jnp.where(q > 0, q_safe**r, jnp.where(r > 0, 0.0, 1.0))
+    base = 1.0 - d + d * jnp.square(jnp.maximum(1.0 - r, 0.0))
+    base_safe = jnp.where(base > 0, base, 1.0)
+    return jnp.where(base > 0, base_safe**r, jnp.where(r > 0, 0.0, 1.0))
 
 
 class SliceEntries(NamedTuple):
@@ -214,7 +221,7 @@ class SliceEntries(NamedTuple):
     entries: Array  # E[e]
     entries_var: Array  # Var[e]
     fillers: Array  # E[F]
-    p_empty: Array  # P(e = 0) = (1 - d)**r
+    p_empty: Array  # P(e = 0) = (1 - d)**r (:func:`empty_slice_probability`)
 
 
 def slice_entries(rows: Scalar, density: Scalar, index_bits: int) -> SliceEntries:

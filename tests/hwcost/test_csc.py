@@ -127,3 +127,32 @@ def test_empty_slice_probability_at_density_one():
     np.testing.assert_allclose(float(_csc.empty_slice_probability(0.0, 1.0)), 1.0)
     np.testing.assert_allclose(float(_csc.empty_slice_probability(1.0, 1.0)), 0.0)
     assert np.isfinite(jax.grad(lambda d: _csc.empty_slice_probability(0.5, d))(1.0))
+
+
+def test_empty_slice_probability_is_continuous_where_no_rows_meet_density_one():
+    """``(1 - d)**r`` alone jumps from 1 to 0 between ``r = 0`` and ``r = 1e-7`` at ``d = 1``: a relaxed row
+    split left with 1.2e-7 rows by rounding (XLA's unoptimised CPU code) priced EIE's Spmat reads of a
+    6-row layer on 7 PEs 14.6% above the exact count."""
+    rows = jnp.array([0.0, 1e-7, 1e-4, 0.3, 0.7, 1.0 - 1e-4, 1.0, 1.0 + 1e-4, 2.0, 5.5])
+    for d in (1.0, 1.0 - 1e-6, 0.5, 0.0):
+        p = np.asarray(_csc.empty_slice_probability(rows, jnp.float32(d)), np.float64)
+        assert np.all(np.abs(np.diff(p[:3])) < 1e-3) and np.all(np.abs(np.diff(p[5:8])) < 1e-3), (d, p)
+        assert np.all(np.diff(p) <= 0.0), (d, p)  # more rows, less likely empty
+        np.testing.assert_allclose(p[[0, 6, 8, 9]], (1.0 - d) ** np.array([0.0, 1.0, 2.0, 5.5]), atol=1e-6)
+    # continuous in the density too, at a fraction of a row
+    at = [float(_csc.empty_slice_probability(0.3, d)) for d in (1.0 - 1e-6, 1.0)]
+    assert abs(at[0] - at[1]) < 1e-5, at
+
+
+def test_eie_counts_of_a_layer_with_fewer_rows_than_pes_do_not_depend_on_rounding():
+    import dataclasses
+
+    from hwcost import eie
+    from hwcost.types import FcLayer
+
+    hw = dataclasses.replace(eie.EIE_64PE_45NM, num_pes=7.0)
+    for d in (1.0 - 1e-6, 1.0):
+        layer = FcLayer(500.0, 6.0, d, 0.5)
+        relaxed = float(eie.action_counts(hw, layer)["spmat_sram.read"])
+        hard = float(eie.action_counts(eie.COST_MODEL.hard(hw), layer)["spmat_sram.read"])
+        np.testing.assert_allclose(relaxed, hard, rtol=1e-4)
