@@ -5,7 +5,6 @@ Generic code (sweeps, losses, reports) sees only the contract: it never imports 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -13,7 +12,18 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from hwcost.types import Array, CostModel, Counts, LayerRun, Objective, Scalar, check_objective, is_concrete, total
+from hwcost.types import (
+    Array,
+    CostModel,
+    Counts,
+    LayerRun,
+    Objective,
+    Scalar,
+    check_objective,
+    is_concrete,
+    total,
+    unnamed,
+)
 
 
 def energy_pj(model: CostModel, hw: Any, workload: Any) -> Counts:
@@ -142,15 +152,12 @@ def _stack_workloads(layers: tuple[Any, ...]) -> Any | None:
     there are fewer than two or they differ in type, static fields or leaf shapes."""
     if len(layers) < 2 or len({type(layer) for layer in layers}) > 1:
         return None
-    unnamed = [
-        dataclasses.replace(layer, name="") if "name" in getattr(layer, "__dataclass_fields__", {}) else layer
-        for layer in layers
-    ]
-    structures = [jax.tree.structure(layer) for layer in unnamed]
+    bare = [unnamed(layer) for layer in layers]
+    structures = [jax.tree.structure(layer) for layer in bare]
     if any(structure != structures[0] for structure in structures[1:]):
         return None
     dtype = jnp.result_type(float)
-    leaves = [[jnp.asarray(leaf, dtype) for leaf in jax.tree.leaves(layer)] for layer in unnamed]
+    leaves = [[jnp.asarray(leaf, dtype) for leaf in jax.tree.leaves(layer)] for layer in bare]
     if any(leaf.shape != first.shape for row in leaves[1:] for leaf, first in zip(row, leaves[0], strict=True)):
         return None
     return jax.tree.unflatten(structures[0], [jnp.stack(column) for column in zip(*leaves, strict=True)])

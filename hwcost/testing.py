@@ -43,7 +43,7 @@ from jax.tree_util import keystr, tree_flatten_with_path
 
 from hwcost.cost import energy_pj, network_cost
 from hwcost.smooth import Smoothing, relaxations_forbidden
-from hwcost.types import CostModel, LayerRun, LayerSpec, LayerStatistics, Monotone, total
+from hwcost.types import CostModel, LayerRun, LayerSpec, LayerStatistics, Monotone, total, unnamed
 
 GRADIENT_RTOL = 1e-4
 """Relative tolerance of a derivative against its finite difference (float64; measured agreement of
@@ -58,13 +58,7 @@ def cases(model: CostModel) -> Iterator[tuple[str, Any, Any]]:
     so that every workload of one type shares one compiled function)."""
     for hw_label, hw in model.hardware_points().items():
         for w_label, workload in model.sample_workloads().items():
-            yield f"{model.name}[{hw_label}, {w_label}]", hw, _unnamed(workload)
-
-
-def _unnamed(workload: Any) -> Any:
-    if dataclasses.is_dataclass(workload) and "name" in {f.name for f in dataclasses.fields(workload)}:
-        return dataclasses.replace(workload, name="")
-    return workload
+            yield f"{model.name}[{hw_label}, {w_label}]", hw, unnamed(workload)
 
 
 def _outputs(model: CostModel, hw: Any, workload: Any, *, checked: bool = True) -> dict[str, jax.Array]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, Protocol, T
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 if TYPE_CHECKING:
     from hwcost.cost import NetworkCost
@@ -379,18 +380,34 @@ def _unchecked(fn: Callable) -> Callable:
 def _checked(model: CostModel, fn: Callable) -> Callable:
     """``fn(hw, workload)`` preceded by ``model.check`` when both are concrete, and then run compiled (one
     compilation per input structure, kept for the next call: a model's graph is evaluated far faster
-    compiled than op by op); traced inputs go to ``fn`` as they are. ``.unchecked`` is ``fn``."""
+    compiled than op by op); traced inputs go to ``fn`` as they are. ``.unchecked`` is ``fn``.
+
+    Concrete leaves are passed as numpy arrays, so that a Python ``0.5`` (weakly typed to JAX) and a
+    ``np.float64(0.5)`` or ``jnp.float32(0.5)`` in the same leaf share one compilation: only a change of
+    shape, of the array's kind (float, int, bool) or of a static field compiles again; the workload's
+    ``name`` is dropped (:func:`unnamed`)."""
     compiled = jax.jit(fn)
 
     def checked(hw: Any, workload: Any) -> Any:
         if is_concrete((hw, workload)):
             model.check(hw, workload)
-            return compiled(hw, workload)
+            return compiled(*_strongly_typed((hw, unnamed(workload))))
         return fn(hw, workload)
 
     checked.unchecked = fn  # type: ignore[attr-defined]
     checked.__doc__, checked.__name__ = fn.__doc__, getattr(fn, "__name__", "checked")
     return checked
+
+
+def unnamed(workload: Any) -> Any:
+    """``workload`` with its ``name`` (a static label, so part of a compilation's key) set to ``""``."""
+    if dataclasses.is_dataclass(workload) and "name" in {f.name for f in dataclasses.fields(workload)}:
+        return dataclasses.replace(workload, name="")
+    return workload
+
+
+def _strongly_typed(tree: Any) -> Any:
+    return jax.tree.map(np.asarray, tree)
 
 
 def total(terms: Mapping[str, Array]) -> Array:

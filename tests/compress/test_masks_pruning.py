@@ -48,10 +48,15 @@ def test_iterative_pruning_keeps_pruned_weights_exactly_zero():
     params, loss = _quadratic_problem()
     tx = optax.chain(optax.adam(0.05), pruning.magnitude_pruning([(3, 0.5), (10, 0.2)]))
     state = tx.init(params)
+
+    @jax.jit
+    def step(params, state):
+        updates, state = tx.update(jax.grad(loss)(params), state, params)
+        return optax.apply_updates(params, updates), state
+
     history = []
     for _ in range(40):
-        updates, state = tx.update(jax.grad(loss)(params), state, params)
-        params = optax.apply_updates(params, updates)
+        params, state = step(params, state)
         history.append(float(jnp.mean(params["fc"]["kernel"] != 0)))
     masks = pruning.pruning_masks(state)
     assert history[2] == 1.0 and history[5] == pytest.approx(0.5) and history[-1] == pytest.approx(0.2)

@@ -57,3 +57,30 @@ def test_traced_calls_are_not_checked_and_give_the_concrete_value():
     assert float(jax.jit(eie.latency_cycles)(hw, GOOD)) == pytest.approx(float(eie.latency_cycles(hw, GOOD)), rel=1e-6)
     sweep = jax.vmap(lambda d: eie.latency_cycles(hw, dataclasses.replace(GOOD, weight_density=d)))
     assert sweep(jax.numpy.asarray([0.05, 0.1])).shape == (2,)
+
+
+def test_a_concrete_call_compiles_once_whatever_the_layer_is_named_or_its_numbers_are_typed():
+    """A workload's ``name`` is static and a Python float is weakly typed to JAX: both used to be part of the
+    compiled call's key, so pricing the layers of a network (each named) or a sweep mixing ``0.5`` and
+    ``np.float64(0.5)`` compiled the model again for every one."""
+    import numpy as np
+
+    from hwcost import eie
+    from hwcost.types import CostModel
+
+    traces = []
+
+    def latency(hw, layer):
+        traces.append(layer.name)
+        return eie.COST_MODEL.latency_cycles.unchecked(hw, layer)
+
+    model = dataclasses.replace(eie.COST_MODEL, latency_cycles=latency)
+    assert isinstance(model, CostModel)
+    layers = [
+        dataclasses.replace(GOOD, name="fc6"),
+        dataclasses.replace(GOOD, name="fc7", weight_density=np.float64(0.2)),
+        dataclasses.replace(GOOD, weight_density=jax.numpy.float32(0.3), in_features=np.float32(512.0)),
+    ]
+    values = [float(model.latency_cycles(model.default_hardware, layer)) for layer in layers]
+    assert len(traces) == 1
+    assert values == [float(eie.COST_MODEL.latency_cycles(eie.EIE_64PE_45NM, layer)) for layer in layers]

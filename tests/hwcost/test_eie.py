@@ -117,14 +117,15 @@ def test_relaxed_counts_equal_the_hard_ones_on_integer_shapes():
     # (measured: every count within 1.3e-5 of the hard one, relative to its largest value in the sweep);
     # the latency differs by the soft minima and maxima as well (measured 3e-4)
     outs = jnp.arange(1.0, 300.0)
+
+    @jax.jit  # one compilation per smoothing (the hard twin is a static field), shared by the sweep
+    def outputs(h, layers):
+        return jax.vmap(lambda w: {**eie.action_counts(h, w), "latency": eie.latency_cycles(h, w)})(layers)
+
     for pes, wd in itertools.product((1.0, 7.0, 64.0, 200.0), (0.05, 0.5, 1.0)):
         hw = dataclasses.replace(HW, num_pes=pes)
         layers = FcLayer(jnp.full_like(outs, 500.0), outs, jnp.full_like(outs, wd), jnp.full_like(outs, 0.5))
-
-        def outputs(h, layers=layers):
-            return jax.vmap(lambda w: {**eie.action_counts(h, w), "latency": eie.latency_cycles(h, w)})(layers)
-
-        relaxed, hard = outputs(hw), outputs(eie.COST_MODEL.hard(hw))
+        relaxed, hard = outputs(hw, layers), outputs(eie.COST_MODEL.hard(hw), layers)
         for key, value in relaxed.items():
             rtol = 1e-3 if key in ("latency", "pe.cycle") else 2e-5
             scale = float(np.max(hard[key]))
@@ -238,22 +239,27 @@ def test_check_grads_in_densities_and_hardware(layer, pes):
         check_grads(costs, args, order=1, modes=["fwd", "rev"], eps=1e-6)
 
 
+def _square_outputs(hw, w, a, out):
+    layer = FcLayer(100.0, out, w, a)
+    counts = eie.action_counts(hw, layer)
+    return jnp.stack([*counts.values(), eie.latency_cycles(hw, layer), _energy(hw, layer)])
+
+
+# compiled once for every case of the sweep below (the hardware is an argument, not a constant)
+_square_values = jax.jit(jax.vmap(_square_outputs, in_axes=(None, 0, 0, 0)))
+_square_jacobians = jax.jit(jax.vmap(jax.jacfwd(_square_outputs, argnums=(1, 2, 3)), in_axes=(None, 0, 0, 0)))
+
+
 @pytest.mark.parametrize("out_features", [1.0, 10.0, 40.0, 63.0, 64.0, 65.0, 300.0])
 @pytest.mark.parametrize("pes", [64.0, 200.0])
 def test_values_and_gradients_finite_and_non_negative_on_the_whole_density_square(out_features, pes):
     hw = dataclasses.replace(HW, num_pes=pes)
-
-    def outputs(w, a, out):
-        layer = FcLayer(100.0, out, w, a)
-        counts = eie.action_counts(hw, layer)
-        return jnp.stack([*counts.values(), eie.latency_cycles(hw, layer), _energy(hw, layer)])
-
     grid = jnp.array([0.0, 1e-4, 0.05, 0.5, 0.99, 1.0])
     w, a = (v.ravel() for v in jnp.meshgrid(grid, grid))
     out = jnp.full_like(w, out_features)
-    values = jax.jit(jax.vmap(outputs))(w, a, out)
+    values = _square_values(hw, w, a, out)
     assert np.all(np.isfinite(values)) and np.all(np.asarray(values) >= 0)
-    jac = jax.jit(jax.vmap(jax.jacfwd(outputs, argnums=(0, 1, 2))))(w, a, out)
+    jac = _square_jacobians(hw, w, a, out)
     assert all(np.all(np.isfinite(j)) for j in jac)
     # energy grows with both densities, also at the ends
     assert np.all(np.asarray(jac[0][:, -1]) >= 0) and np.all(np.asarray(jac[1][:, -1]) >= 0)
@@ -261,7 +267,7 @@ def test_values_and_gradients_finite_and_non_negative_on_the_whole_density_squar
 
 def test_energy_grows_with_weight_density_near_one_from_a_dense_start():
     d = jnp.linspace(0.98, 1.0, 41)
-    slopes = jax.vmap(jax.grad(lambda wd: _energy(HW, FcLayer(300.0, 100.0, wd, 1.0))))(d)
+    slopes = jax.jit(jax.vmap(jax.grad(lambda wd: _energy(HW, FcLayer(300.0, 100.0, wd, 1.0)))))(d)
     assert np.all(np.asarray(slopes) > 0)
 
 
