@@ -211,6 +211,26 @@ def overhead() -> tuple[str, str, str, str]:
     )
 
 
+def regularity() -> tuple[str, str, str, str]:
+    """Coarse / element memory references on SCNN at equal density, as built and with same-cycle merging."""
+    report = _json("regularity_scnn.json")
+    parts, best = [], 1.0
+    for name, workload in report["workloads"].items():
+        coarse = [g for g in workload["granularities"] if g["granularity"] != "element"]
+        ratios = "/".join(f"{g['ratio_to_element']['memory_refs']:.2f}" for g in coarse)
+        merged = "/".join(f"{g['ratio_to_element']['memory_refs_merged']:.2f}" for g in coarse)
+        parts.append(f"{name} {ratios} as built, {merged} merged")
+        best = min(best, *(g["ratio_to_element"]["memory_refs_merged"] for g in coarse))
+    above = [f"{ratio:.2f}" for ratio in report["paper_ratios"].values() if best > ratio]
+    verdict = f"above the published {' and '.join(above)}" if above else "at or below the published figures"
+    return (
+        "regularity on SCNN: vector/kernel/filter over element memory references at equal density",
+        "; ".join(parts) + f"; best {best:.2f}, {verdict}",
+        "0.5 (arXiv), 0.65-0.70 (CVPRW)",
+        "`python benchmarks/regularity_scnn.py`",
+    )
+
+
 ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     eie_table_iv,
     eie_model_vs_archsim,
@@ -223,6 +243,7 @@ ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     ttq,
     dsd,
     ladder,
+    regularity,
     hwaware("hwaware_lenet300", "hardware-aware vs magnitude pruning, LeNet-300-100, EIE energy on archsim", "energy"),
     hwaware(
         "hwaware_lenet5",
