@@ -50,24 +50,29 @@ def _checkpoints(out: Path) -> list[Path]:
 
 def test_sigint_while_training_is_one_line_on_how_to_resume_and_exit_130(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen(
+    # leaving the block closes the pipes, also when an assertion fails
+    with subprocess.Popen(
         [sys.executable, "-c", LAUNCH, *NEVER_ENDING, "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + STARTUP_LIMIT_S
-        while not _checkpoints(out):  # polled: the work itself says when it is under way
-            assert proc.poll() is None, (
-                f"hwcost train ended before training (rc {proc.returncode}): {proc.stderr.read()}"
-            )
-            assert time.monotonic() < deadline, f"no checkpoint in {out} after {STARTUP_LIMIT_S} s"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    ) as proc:
+        try:
+            deadline = time.monotonic() + STARTUP_LIMIT_S
+            while not _checkpoints(out):  # polled: the work itself says when it is under way
+                assert proc.poll() is None, (
+                    f"hwcost train ended before training (rc {proc.returncode}): {proc.stderr.read()}"
+                )
+                assert time.monotonic() < deadline, f"no checkpoint in {out} after {STARTUP_LIMIT_S} s"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     assert proc.returncode == 130, stderr
     assert stderr.splitlines() == [interrupted_line("train")], stderr
     assert "resume" in stderr
