@@ -407,7 +407,9 @@ def unnamed(workload: Any) -> Any:
 
 
 def _strongly_typed(tree: Any) -> Any:
-    return jax.tree.map(np.asarray, tree)
+    """Python scalars and weakly typed arrays as numpy arrays; JAX arrays of a definite type stay where they
+    are (no copy off the device)."""
+    return jax.tree.map(lambda x: x if isinstance(x, jax.Array) and not x.weak_type else np.asarray(x), tree)
 
 
 def total(terms: Mapping[str, Array]) -> Array:
