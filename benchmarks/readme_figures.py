@@ -250,6 +250,11 @@ ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
         "hardware-aware vs magnitude pruning, LeNet-5, EIE latency on archsim (default sweep, 1+1 epochs per point)",
         "latency",
     ),
+    hwaware(
+        "hwaware_lenet5_scnn",
+        "hardware-aware vs magnitude pruning, LeNet-5, SCNN energy on archsim (default sweep, 1+1 epochs per point)",
+        "energy",
+    ),
     budget,
     overhead,
 )
