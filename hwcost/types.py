@@ -382,7 +382,7 @@ def _checked(model: CostModel, fn: Callable) -> Callable:
     compilation per input structure, kept for the next call: a model's graph is evaluated far faster
     compiled than op by op); traced inputs go to ``fn`` as they are. ``.unchecked`` is ``fn``.
 
-    Concrete leaves are passed as numpy arrays, so that a Python ``0.5`` (weakly typed to JAX) and a
+    Python scalars and weakly typed leaves are passed as numpy arrays, so that a Python ``0.5`` and a
     ``np.float64(0.5)`` or ``jnp.float32(0.5)`` in the same leaf share one compilation: only a change of
     shape, of the array's kind (float, int, bool) or of a static field compiles again; the workload's
     ``name`` is dropped (:func:`unnamed`)."""
