@@ -340,12 +340,27 @@ class _Blocks(NamedTuple):
     interior_vectors: Vectors
 
 
-def _entries(positions: Array, density: Array, sparse: bool, index_bits: int) -> tuple[Array, Array]:
-    """``(mean, P(empty))`` of the entries of ``positions`` values at ``density`` (all of them if dense)."""
-    if not sparse:
-        return positions, (positions <= 0).astype(positions.dtype)
-    s = slice_entries(positions, jnp.broadcast_to(density, positions.shape), index_bits)
-    return s.entries, s.p_empty
+def _entries_of(blocks: list[tuple[Array, Array, bool]], index_bits: int) -> list[tuple[Array, Array]]:
+    """``(mean, P(empty))`` of the entries of each ``(positions, density, sparse)`` block (all positions if
+    dense), the compressed ones in one evaluation of :func:`~hwcost._csc.slice_entries` over their
+    concatenation (one copy of it in the compiled graph, not one per block); the same values as one call per
+    block."""
+    blocks = [
+        (*jnp.broadcast_arrays(_float(positions), _float(density)), sparse) for positions, density, sparse in blocks
+    ]
+    compressed = [(positions, density) for positions, density, sparse in blocks if sparse]
+    if compressed:
+        s = slice_entries(*(jnp.concatenate([block[k].ravel() for block in compressed]) for k in range(2)), index_bits)
+        ends = np.cumsum([block[0].size for block in compressed])[:-1]
+        pieces = iter(zip(jnp.split(s.entries, ends), jnp.split(s.p_empty, ends), strict=True))
+    out = []
+    for positions, _, sparse in blocks:
+        if sparse:
+            entries, p_empty = next(pieces)
+            out.append((entries.reshape(positions.shape), p_empty.reshape(positions.shape)))
+        else:
+            out.append((positions, (positions <= 0).astype(positions.dtype)))
+    return out
 
 
 def _blocks(hw: ScnnHardware, layer: ConvLayer, pp: Polyphase, gr: Groups, tl: Tiles) -> _Blocks:
@@ -354,11 +369,13 @@ def _blocks(hw: ScnnHardware, layer: ConvLayer, pp: Polyphase, gr: Groups, tl: T
     # a compressed weight block holds the taps its phase meets; a dense one every position of the R' x S' kernel
     taps = phases.taps if hw.sparse_weights else jnp.broadcast_to(pp.kernel_h * pp.kernel_w, (4,))
     w_pos = jnp.stack([gr.channels, gr.last])[:, None] * taps[None, :]
-    ew, pw = _entries(w_pos, _float(layer.weight_density), hw.sparse_weights, hw.index_bits)
     a_pos = tl.sizes()
-    ea, pa = _entries(a_pos, pp.activation_density, hw.sparse_activations, hw.index_bits)
+    (ew, pw), (ea, pa), (ei, pi) = _entries_of(
+        [(w_pos, layer.weight_density, hw.sparse_weights), (a_pos, pp.activation_density, hw.sparse_activations),
+         (a_pos[0, 0], layer.activation_density, hw.sparse_activations)],
+        hw.index_bits,
+    )  # fmt: skip
     width = _float(hw.activation_vector)
-    ei, pi = _entries(a_pos[0, 0], _float(layer.activation_density), hw.sparse_activations, hw.index_bits)
     nw, na, dense_tile, ni = _vectors_of(
         [(ew, w_pos, _float(hw.weight_vector)), (ea, a_pos, width), (a_pos[0, 0], a_pos[0, 0], width),
          (ei, a_pos[0, 0], width)],
