@@ -48,7 +48,8 @@ of the PE floorplan (Table 4 areas); DRAM stays at 20 pJ/bit.
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -342,23 +343,21 @@ class _Blocks(NamedTuple):
 
 def _entries_of(blocks: list[tuple[Array, Array, bool]], index_bits: int) -> list[tuple[Array, Array]]:
     """``(mean, P(empty))`` of the entries of each ``(positions, density, sparse)`` block (all positions if
-    dense), the compressed ones in one evaluation of :func:`~hwcost._csc.slice_entries` over their
-    concatenation (one copy of it in the compiled graph, not one per block); the same values as one call per
-    block."""
-    blocks = [
-        (*jnp.broadcast_arrays(_float(positions), _float(density)), sparse) for positions, density, sparse in blocks
-    ]
-    compressed = [(positions, density) for positions, density, sparse in blocks if sparse]
-    if compressed:
-        s = slice_entries(*(jnp.concatenate([block[k].ravel() for block in compressed]) for k in range(2)), index_bits)
-        ends = np.cumsum([block[0].size for block in compressed])[:-1]
-        pieces = iter(zip(jnp.split(s.entries, ends), jnp.split(s.p_empty, ends), strict=True))
+    dense), the compressed ones in one evaluation of :func:`~hwcost._csc.slice_entries`
+    (:func:`_over_concatenation`)."""
+    compressed = iter(
+        _over_concatenation(
+            lambda positions, density: slice_entries(positions, density, index_bits),
+            [(positions, density) for positions, density, sparse in blocks if sparse],
+        )
+    )
     out = []
-    for positions, _, sparse in blocks:
+    for positions, density, sparse in blocks:
         if sparse:
-            entries, p_empty = next(pieces)
-            out.append((entries.reshape(positions.shape), p_empty.reshape(positions.shape)))
+            s = next(compressed)
+            out.append((s.entries, s.p_empty))
         else:
+            positions = jnp.broadcast_arrays(_float(positions), _float(density))[0]
             out.append((positions, (positions <= 0).astype(positions.dtype)))
     return out
 
@@ -385,15 +384,23 @@ def _blocks(hw: ScnnHardware, layer: ConvLayer, pp: Polyphase, gr: Groups, tl: T
 
 
 def _vectors_of(blocks: list[tuple[Array, Array, Array]], blur: Scalar) -> list[Vectors]:
-    """:func:`~hwcost._vectors.vectors` of several ``(mean, positions, width)`` blocks of any shapes, in one
-    evaluation of the series over their concatenation (one copy of it in the compiled graph, not one per
-    block); the same values as one call per block."""
+    """:func:`~hwcost._vectors.vectors` of several ``(mean, positions, width)`` blocks of any shapes
+    (:func:`_over_concatenation`)."""
+    return _over_concatenation(lambda mean, positions, width: vectors(mean, positions, width, blur), blocks)
+
+
+def _over_concatenation(fn: Callable[..., Any], blocks: list[tuple[Array, ...]]) -> list[Any]:
+    """``[fn(*block) for block in blocks]`` for an elementwise ``fn`` returning a named tuple of arrays, in one
+    evaluation of ``fn`` over the blocks' arguments (each block broadcast, raveled and concatenated): one copy
+    of ``fn`` in the compiled graph, not one per block; the same values as one call per block."""
+    if not blocks:
+        return []
     blocks = [jnp.broadcast_arrays(*(_float(x) for x in block)) for block in blocks]
     shapes = [block[0].shape for block in blocks]
-    flat = vectors(*(jnp.concatenate([block[k].ravel() for block in blocks]) for k in range(3)), blur)
+    flat = fn(*(jnp.concatenate([block[k].ravel() for block in blocks]) for k in range(len(blocks[0]))))
     ends = np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1]
     pieces = [jnp.split(leaf, ends) for leaf in flat]
-    return [Vectors(*(p[i].reshape(shape) for p in pieces)) for i, shape in enumerate(shapes)]
+    return [type(flat)(*(p[i].reshape(shape) for p in pieces)) for i, shape in enumerate(shapes)]
 
 
 class Work(NamedTuple):

@@ -41,6 +41,7 @@ import numpy as np
 
 from archsim import scnn as archsim_scnn
 from archsim.scnn_merging import merged_accumulator_updates
+from compress.encoding import storage_order
 from compress.ladder import LADDER_GRANULARITIES, sparse_storage_bits
 from compress.masks import magnitude_mask
 from hwcost.checks import check_choice, check_int_range
@@ -103,7 +104,7 @@ def prune(weights: np.ndarray, density: float, granularity: str) -> np.ndarray:
     check_choice("granularity", granularity, LADDER_GRANULARITIES)
     kernel = to_flax(weights)
     mask = np.asarray(magnitude_mask(jnp.asarray(kernel), density, granularity))
-    return np.transpose(kernel * mask, (3, 2, 0, 1))
+    return storage_order(kernel * mask)
 
 
 def layer_references(
@@ -269,7 +270,7 @@ def lenet5_cases(
     nxt = {"conv1": "conv2", "conv2": "ip1"}
     cases = []
     for layer, following in nxt.items():
-        weights = np.transpose(np.asarray(params[layer]["kernel"]), (3, 2, 0, 1)).astype(np.float64)
+        weights = storage_order(params[layer]["kernel"]).astype(np.float64)
         acts = np.transpose(inputs[layer], (0, 3, 1, 2)).astype(np.float64)
         out_density = float(np.count_nonzero(inputs[following]) / inputs[following].size)
         cases.append(ConvCase(layer, weights, acts, 1, 0, out_density))
