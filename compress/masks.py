@@ -14,6 +14,12 @@ A fully connected kernel of shape ``(in_features, out_features)`` is a conv with
 vector and kernel coincide (one weight), filter is one output neuron and channel one input neuron.
 Groups are ranked by mean absolute weight (the L1 salience of the Regularity study); at a target
 density d the ``round(d * groups)`` most salient groups are kept (at least one).
+
+One more granularity is not a group structure but a balance constraint: ``load_balanced`` (or a
+:class:`compress.load_balance.LoadBalanced` value, which sets the PE count, interleaving stride and
+per-column balance) keeps ``round(d * weights)`` weights by magnitude with the same number in every PE's
+share of interleaved output rows (ESE's load-balance-aware pruning, :mod:`compress.load_balance`; the string
+means ESE's 32 PEs per channel, rows interleaved, balanced per share).
 """
 
 from __future__ import annotations
@@ -24,9 +30,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from compress.load_balance import LOAD_BALANCED, LoadBalanced, load_balanced_kernel_mask
 from hwcost.checks import check_choice, check_fraction
 
 GRANULARITIES: tuple[str, ...] = ("element", "vector", "kernel", "filter", "channel")
+"""The group granularities (each prunes whole groups of weights)."""
+MASK_GRANULARITIES: tuple[str, ...] = (*GRANULARITIES, LOAD_BALANCED)
+"""Every granularity :func:`magnitude_mask` takes by name: the group ones and ``load_balanced``."""
+Granularity = str | LoadBalanced
 
 # Axes reduced inside one group, per granularity, for (kh, kw, c, k) conv and (in, out) fc kernels.
 _CONV_GROUP_AXES = {"element": (), "vector": (1,), "kernel": (0, 1), "filter": (0, 1, 2), "channel": (0, 1, 3)}
@@ -55,15 +66,20 @@ def num_groups(kernel_shape: tuple[int, ...], granularity: str) -> int:
     return int(np.prod([d for i, d in enumerate(kernel_shape) if i not in axes]))
 
 
-def magnitude_mask(kernel: jax.Array, density: float, granularity: str = "element") -> jax.Array:
+def magnitude_mask(kernel: jax.Array, density: float, granularity: Granularity = "element") -> jax.Array:
     """0/1 mask (kernel's dtype and shape) keeping the most salient groups at the given density.
 
     Args:
         kernel: weights, (in, out) or (kh, kw, c, k).
         density: fraction of groups kept, in (0, 1]; a Python float (it fixes a static count).
-        granularity: one of :data:`GRANULARITIES`.
+        granularity: one of :data:`MASK_GRANULARITIES` or a :class:`~compress.load_balance.LoadBalanced`.
     """
     check_fraction("density", density, open_low=True)
+    if isinstance(granularity, LoadBalanced):
+        return load_balanced_kernel_mask(kernel, float(density), granularity)
+    check_choice("granularity", granularity, MASK_GRANULARITIES)
+    if granularity == LOAD_BALANCED:
+        return load_balanced_kernel_mask(kernel, float(density), LoadBalanced())
     saliency = group_saliency(kernel, granularity)
     flat = saliency.reshape(-1)
     keep = max(1, round(float(density) * flat.size))
@@ -73,7 +89,7 @@ def magnitude_mask(kernel: jax.Array, density: float, granularity: str = "elemen
     return jnp.broadcast_to(kept.reshape(saliency.shape), kernel.shape).astype(kernel.dtype)
 
 
-def _per_layer(value: float | str | Mapping[str, float | str], layer: str, field: str) -> float | str:
+def _per_layer(value: float | Granularity | Mapping, layer: str, field: str) -> float | Granularity:
     if isinstance(value, Mapping):
         if layer not in value:
             raise ValueError(f"{field} has no entry for layer {layer!r}; given: {', '.join(value)}")
@@ -84,21 +100,22 @@ def _per_layer(value: float | str | Mapping[str, float | str], layer: str, field
 def prune_by_magnitude(
     params: Mapping[str, Mapping[str, jax.Array]],
     densities: float | Mapping[str, float],
-    granularity: str | Mapping[str, str] = "element",
+    granularity: Granularity | Mapping[str, Granularity] = "element",
 ) -> dict:
     """Masks shaped like ``params`` keeping, per layer, the most salient groups of each kernel.
 
     Args:
         params: ``{layer: {"kernel": ..., "bias": ...}}``.
         densities: one density for every layer or ``{layer: density}``, each in (0, 1].
-        granularity: one granularity for every layer or ``{layer: granularity}``.
+        granularity: one granularity (:data:`MASK_GRANULARITIES` or a
+            :class:`~compress.load_balance.LoadBalanced`) for every layer or ``{layer: granularity}``.
     """
     masks = {}
     for layer, leaves in params.items():
         density = _per_layer(densities, layer, "densities")
         gran = _per_layer(granularity, layer, "granularity")
         masks[layer] = {
-            name: magnitude_mask(w, float(density), str(gran)) if name == "kernel" else jnp.ones_like(w)
+            name: magnitude_mask(w, float(density), gran) if name == "kernel" else jnp.ones_like(w)
             for name, w in leaves.items()
         }
     return masks

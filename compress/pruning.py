@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from compress.masks import ones_like_masks, prune_by_magnitude
+from compress.masks import Granularity, ones_like_masks, prune_by_magnitude
 from hwcost.checks import check_fraction, check_int_range
 
 
@@ -52,14 +52,16 @@ def fixed_masks(masks: Mapping | None = None) -> optax.GradientTransformation:
 
 def magnitude_pruning(
     schedule: Sequence[tuple[int, float | Mapping[str, float]]],
-    granularity: str | Mapping[str, str] = "element",
+    granularity: Granularity | Mapping[str, Granularity] = "element",
 ) -> optax.GradientTransformation:
     """Iterative magnitude pruning: at each ``(step, densities)`` of ``schedule`` prune to ``densities``.
 
     Args:
         schedule: increasing steps (optimizer updates counted from 0) with the density (fraction of
             groups kept, in (0, 1]) to prune to at that step, one for all layers or per layer.
-        granularity: see :mod:`compress.masks`; one for all layers or per layer.
+        granularity: see :mod:`compress.masks` (``"load_balanced"`` or a
+            :class:`~compress.load_balance.LoadBalanced` for ESE's load-balance-aware pruning); one for all
+            layers or per layer.
     """
     steps = [int(step) for step, _ in schedule]
     for i, (step, densities) in enumerate(schedule):
