@@ -15,6 +15,7 @@ BUILT_IN: dict[str, str] = {
     "dcnn": "hwcost.dcnn",
     "dcnn-opt": "hwcost.dcnn:OPT_COST_MODEL",
     "eie": "hwcost.eie",
+    "ese": "hwcost.ese",
     "memory": "hwcost.memory",
     "scnn": "hwcost.scnn",
 }
