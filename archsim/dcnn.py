@@ -25,9 +25,15 @@ Semantics (every count follows these rules literally):
   the nonzero pairs, ``sum_{k,c,r,s} [W[k,c,r,s] != 0] x #{(y, x) : A_p[c, u y + r, u x + s] != 0}``, and
   ``multiplier.gated = K C R S Ho Wo -`` that. ``adder.add = K C R S Ho Wo`` for both (the adder tree is not
   gated). With ``T`` the sum of PE cycles over PEs: ``weight_buffer.read = T`` (one 256-bit ``F x I`` weight block
-  per cycle), ``activation_sram.read = T`` (one 64-bit ``I``-vector per cycle), ``accumulator.update = F T``,
-  ``sram.write = K Ho Wo`` (16-bit outputs). The channel padding of a partial ``F``/``I`` vector is counted in
-  ``T`` but not in the multiplies, which count real channels only.
+  per cycle), ``accumulator.update = F T``, ``sram.write = K Ho Wo`` (16-bit outputs). The channel padding of a
+  partial ``F``/``I`` vector is counted in ``T`` but not in the multiplies, which count real channels only.
+* Input stationary: a PE reads each 64-bit ``I``-vector of its input window once per input-channel group and holds
+  it while it steps through the ``ceil(K/F)`` output-channel groups and the taps that vector meets; the window is
+  the bounding box in the zero-bordered plane ``A_p`` (a dense design stores and streams the border), rows
+  ``[u y0, u (y1 - 1) + R)`` for owned output rows ``[y0, y1)``. Summed over the PE rows that own outputs,
+  ``ceil(Ho / Hto)`` of them, the window rows are ``u Ho + ceil(Ho / Hto) (R - u)``; so
+  ``activation_sram.read = ceil(C/I) (u Ho + n_h (R - u)) (u Wo + n_w (S - u))``, ``n_h``, ``n_w`` the PE rows
+  and columns that own outputs.
 * DRAM: DCNN reads the weights dense, ``dram.read_bit = K C R S value_bits``; DCNN-opt reads them compressed,
   ``(sum_c entries of W[:, c, :, :] flattened in order (k, r, s)) (value_bits + index_bits)``, entries = nonzeros
   plus placeholders of the run-length format of :mod:`archsim.scnn` (a run of ``z`` zeros before a nonzero costs
@@ -202,6 +208,8 @@ def simulate(
     per_output = -(-k // cfg.F) * -(-c // cfg.I) * r * s  # cycles per owned output position
     compute = tile_h * tile_w * per_output
     pe_cycles = out_h * out_w * per_output  # the PEs' owned outputs partition the plane
+    window_rows = u * out_h + -(-out_h // tile_h) * (r - u)  # summed over the PE rows that own outputs
+    window_cols = u * out_w + -(-out_w // tile_w) * (s - u)
     dense_macs = k * c * r * s * out_h * out_w
     multiplies = nonzero_pairs(w, a, u, p) if cfg.optimized else dense_macs
     outputs = k * out_h * out_w
@@ -221,7 +229,7 @@ def simulate(
         "multiplier.gated": dense_macs - multiplies,
         "adder.add": dense_macs,
         "weight_buffer.read": pe_cycles,
-        "activation_sram.read": pe_cycles,
+        "activation_sram.read": -(-c // cfg.I) * window_rows * window_cols,
         "accumulator.update": cfg.F * pe_cycles,
         "sram.write": outputs,
         "dram.read_bit": read_bits,

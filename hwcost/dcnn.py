@@ -8,12 +8,17 @@ channels by ``I = 4`` input channels, 2 MB of activation SRAM, 1 GHz. PE ``(i, j
 counts that are not multiples of 4 leave multipliers idle). DCNN-opt adds multiplier gating when an operand
 is zero and compressed DRAM transfers of weights and activations; it is exactly as fast (Sec. 5, footnote 1).
 
-Counts per cycle and PE: one 256-bit weight-block read, one 64-bit activation read, four accumulator
-updates; every multiply is an adder-tree add. Weights come from DRAM once per layer (dense 16-bit, or
-compressed at 20 bits per entry for DCNN-opt); activations go to DRAM when the layer's input and output
-do not fit the 2 MB SRAM (dense, or compressed for DCNN-opt). The expected nonzero operand pairs of
-DCNN-opt are ``d_w d_a`` times the multiplies whose input lies inside the unpadded plane
-(:func:`hwcost.conv.taps_inside_input`). Per-access energies follow the rule of :mod:`hwcost.scnn`.
+Counts per cycle and PE: one 256-bit weight-block read and four accumulator updates; every multiply is an
+adder-tree add. Input stationary: a PE reads each 64-bit activation vector of its window (the bounding box in
+the zero-bordered plane) once per input-channel group and holds it through the output-channel groups and taps
+it meets, ``ceil(C / 4) (u Ho + n_h (R - u)) (u Wo + n_w (S - u))`` reads over the ``n_h = ceil(Ho / Hto)``
+PE rows and ``n_w`` PE columns that own outputs (:func:`window_vectors`).
+
+Weights come from DRAM once per layer (dense 16-bit, or compressed at 20 bits per entry for DCNN-opt);
+activations go to DRAM when the layer's input and output do not fit the 2 MB SRAM (dense, or compressed for
+DCNN-opt). The expected nonzero operand pairs of DCNN-opt are ``d_w d_a`` times the multiplies whose input
+lies inside the unpadded plane (:func:`hwcost.conv.taps_inside_input`). Per-access energies follow the rule
+of :mod:`hwcost.scnn_energy`, shared with SCNN.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ import dataclasses
 
 import jax.numpy as jnp
 
-from hwcost import checks, tech
+from hwcost import checks
 from hwcost._csc import expected_entries
 from hwcost.conv import ceil_of_ratio, check_conv_layer, dense_multiplies, taps_inside_input
-from hwcost.scnn import CLOCK_MHZ, DRAM_BYTES_PER_CYCLE, TECH_SCALE_16NM, sample_workloads
+from hwcost.scnn import CLOCK_MHZ, DRAM_BYTES_PER_CYCLE, sample_workloads
+from hwcost.scnn_energy import dcnn_energies
 from hwcost.smooth import Smoothing, smooth_maximum_relative, soft_step
 from hwcost.types import (
     Array,
@@ -85,12 +91,6 @@ class DcnnHardware:
 
 
 _SRAM_BYTES = 2.0 * 1024 * 1024
-_SRAM_PER_PE = _SRAM_BYTES / 64.0
-_WEIGHT_BUFFER_BYTES = 512.0  # a per-PE weight staging buffer the size of SCNN's weight FIFO
-
-
-def _scaled(pj: Array) -> float:
-    return float(pj) * TECH_SCALE_16NM
 
 
 DCNN_16NM = DcnnHardware(
@@ -101,13 +101,7 @@ DCNN_16NM = DcnnHardware(
     sram_bytes=_SRAM_BYTES,  # SCNN Table 5: 2 MB
     dram_bytes_per_cycle=DRAM_BYTES_PER_CYCLE,
     clock_mhz=CLOCK_MHZ,
-    multiply_pj=_scaled(tech.int_mult_pj(16)),
-    add_pj=_scaled(tech.int_add_pj(24)),
-    weight_read_pj=_scaled(tech.register_file_access_pj(256)),
-    activation_read_pj=_scaled(tech.sram_access_pj(_SRAM_PER_PE, 64)),
-    accumulator_update_pj=_scaled(tech.int_add_pj(24) + 2.0 * tech.register_file_access_pj(24)),
-    sram_write_pj=_scaled(tech.sram_access_pj(_SRAM_PER_PE, 16)),
-    dram_pj_per_bit=tech.DRAM_PJ_PER_BIT,
+    **dcnn_energies(),
     smoothing=Smoothing(temperature=0.05),
 )
 """DCNN of SCNN Table 5 (64 PEs, 1,024 multipliers, 2 MB SRAM) with the energies of :mod:`hwcost.scnn`'s rule."""
@@ -158,6 +152,25 @@ def _busy_cycles(hw: DcnnHardware, layer: ConvLayer) -> Array:
     return positions * k_steps * c_steps * _float(layer.kernel_h) * _float(layer.kernel_w)
 
 
+def window_vectors(hw: DcnnHardware, layer: ConvLayer) -> Array:
+    """Activation vectors the PEs read, each once (input stationary), summed over PEs.
+
+    PE row ``i`` owns output rows ``[y0, y1)`` and reads the padded input rows ``[u y0, u (y1 - 1) + R)``,
+    ``u (y1 - y0) + R - u`` of them; over the ``n_h = ceil(Ho / Hto)`` PE rows that own outputs that is
+    ``u Ho + n_h (R - u)``, and likewise along W; times ``ceil(C / I)`` input-channel groups.
+    """
+    t = hw.smoothing
+    u = _float(layer.stride)
+
+    def window(out: Scalar, pes: Scalar, kernel: Scalar) -> Array:
+        owners = ceil_of_ratio(out, ceil_of_ratio(out, pes, t), t)
+        return u * _float(out) + owners * (_float(kernel) - u)
+
+    rows = window(layer.out_h, hw.pe_rows, layer.kernel_h)
+    cols = window(layer.out_w, hw.pe_cols, layer.kernel_w)
+    return ceil_of_ratio(layer.in_channels, hw.input_vector, t) * rows * cols
+
+
 def _dram_bits(hw: DcnnHardware, layer: ConvLayer) -> tuple[Array, Array]:
     """``(read, write)`` DRAM bits: the weights, and the activations when they spill the SRAM."""
     t = hw.smoothing
@@ -194,7 +207,7 @@ def action_counts(hw: DcnnHardware, layer: ConvLayer) -> Counts:
         "multiplier.gated": multiplies - active,
         "adder.add": multiplies,
         "weight_buffer.read": busy,
-        "activation_sram.read": busy,
+        "activation_sram.read": window_vectors(hw, layer),
         "accumulator.update": _float(hw.output_vector) * busy,
         "sram.write": _float(layer.out_channels) * _float(layer.out_h) * _float(layer.out_w),
         "dram.read_bit": read_bits,
@@ -298,4 +311,5 @@ __all__ = [
     "lower",
     "pe_cycles",
     "per_action_energy_pj",
+    "window_vectors",
 ]

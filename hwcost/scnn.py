@@ -40,9 +40,9 @@ Variants (Table 6): ``sparse_weights=False`` is SCNN-SparseA (weights stored and
 ``sparse_activations=False`` SCNN-SparseW.
 
 Energy is counts times per-access energies (:func:`per_action_energy_pj`). The paper publishes no
-per-access energies (papers.md SCNN-4); the defaults take the 45 nm table of :mod:`hwcost.tech` and
-scale on-chip energies to 16 nm by :data:`TECH_SCALE_16NM`; wires use 0.08 pJ/bit/mm over the distances
-of the PE floorplan (Table 4 areas); DRAM stays at 20 pJ/bit.
+per-access energies (papers.md SCNN-4); the defaults follow the rule of :mod:`hwcost.scnn_energy`, shared
+with the dense baselines: the 45 nm table scaled to 16 nm, wires over the PE floorplan, and one factor on
+the arithmetic fitted to the per-layer energies of Fig. 11.
 """
 
 from __future__ import annotations
@@ -54,12 +54,13 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from hwcost import checks, tech
+from hwcost import checks
 from hwcost._csc import slice_entries
 from hwcost._order_stats import expected_max_normal
 from hwcost._vectors import Vectors, vectors
 from hwcost.conv import Polyphase, ceil_of_ratio, check_conv_layer, phase_classes, polyphase
 from hwcost.safe import safe_divide, safe_sqrt
+from hwcost.scnn_energy import scnn_energies
 from hwcost.smooth import (
     Smoothing,
     smooth_maximum_relative,
@@ -85,11 +86,6 @@ from hwcost.types import (
 # --- SCNN Table 3 design point and technology rules ------------------------------------------------------
 CLOCK_MHZ = 1000.0  # SCNN Table 3: "slightly more than 1 GHz", TSMC 16 nm FinFET
 DRAM_BYTES_PER_CYCLE = 50.0  # SCNN Sec. 4.4: 50 GB/s nominal at 1 GHz
-TECH_SCALE_16NM = (16.0 / 45.0) * (0.8 / 0.9) ** 2
-"""45 nm -> 16 nm rule for on-chip energies, C V^2: capacitance with the feature size, 0.9 V -> 0.8 V (0.281)."""
-WIRE_PJ_PER_BIT_MM = 0.08  # papers.md CG-OoO additions: 0.08 pJ/bit/mm (22 nm), used unscaled
-PE_SIDE_MM = 0.123**0.5  # SCNN Table 4: 0.123 mm^2 per PE -> 0.35 mm between neighbouring PEs
-CROSSBAR_SIDE_MM = 0.026**0.5  # SCNN Table 4: 16 x 32 scatter crossbar, 0.026 mm^2
 MAX_PE_GRID = 64
 """Largest PE array side the model sums halos over (a static bound; ``pe_rows, pe_cols <= 64``)."""
 MAX_PE_WIDTH = 4096
@@ -158,15 +154,6 @@ class ScnnHardware:
     sparse_activations: bool = static_field(default=True)
 
 
-_ENTRY_BITS = 16 + 4  # a stored value and its zero-run index
-_ACCUMULATOR_BITS = 24  # SCNN Table 3
-_BANK_BYTES = 32 * _ACCUMULATOR_BITS / 8  # one accumulator bank: 32 entries of 24 bit
-
-
-def _sram_16nm(capacity_bytes: float, width_bits: float) -> float:
-    return float(tech.sram_access_pj(capacity_bytes, width_bits)) * TECH_SCALE_16NM
-
-
 SCNN_16NM = ScnnHardware(
     pe_rows=8.0,  # SCNN Table 3 / Sec. 4.5: 8 x 8 PEs
     pe_cols=8.0,
@@ -179,23 +166,12 @@ SCNN_16NM = ScnnHardware(
     oaram_bytes=10240.0,  # Table 3: 10 KB OARAM per PE
     dram_bytes_per_cycle=DRAM_BYTES_PER_CYCLE,
     clock_mhz=CLOCK_MHZ,
-    multiply_pj=float(tech.int_mult_pj(16)) * TECH_SCALE_16NM,
-    crossbar_pj=_ACCUMULATOR_BITS * 2.0 * CROSSBAR_SIDE_MM * WIRE_PJ_PER_BIT_MM,
-    accumulator_update_pj=float(tech.int_add_pj(_ACCUMULATOR_BITS)) * TECH_SCALE_16NM
-    + 2.0 * _sram_16nm(_BANK_BYTES, _ACCUMULATOR_BITS),
-    accumulator_read_pj=_sram_16nm(_BANK_BYTES, _ACCUMULATOR_BITS),
-    halo_pj=_ACCUMULATOR_BITS * PE_SIDE_MM * WIRE_PJ_PER_BIT_MM,
-    weight_fifo_write_pj=float(tech.register_file_access_pj(4 * _ENTRY_BITS)) * TECH_SCALE_16NM,
-    weight_fifo_read_pj=float(tech.register_file_access_pj(4 * _ENTRY_BITS)) * TECH_SCALE_16NM,
-    iaram_read_pj=_sram_16nm(10240.0, 4 * _ENTRY_BITS),
-    oaram_write_pj=_sram_16nm(10240.0, _ENTRY_BITS),
-    relu_pj=float(tech.int_add_pj(16)) * TECH_SCALE_16NM,
-    dram_pj_per_bit=tech.DRAM_PJ_PER_BIT,
+    **scnn_energies(),
     smoothing=Smoothing(temperature=0.05),
 )
-"""The paper's design point (SCNN Table 3) with per-access energies from the 45 nm table scaled to 16 nm
-(module docstring): multiply 0.22 pJ, crossbar 0.62 pJ per product, accumulator update 0.29 pJ, IARAM
-vector read 3.9 pJ, FIFO vector access 0.70 pJ, DRAM 20 pJ/bit."""
+"""The paper's design point (SCNN Table 3) with the per-access energies of :mod:`hwcost.scnn_energy`: multiply
+0.99 pJ, crossbar 0.31 pJ per product, accumulator update 0.35 pJ, IARAM vector read 3.9 pJ, FIFO vector
+access 0.70 pJ, DRAM 20 pJ/bit."""
 
 SCNN_SPARSE_W = dataclasses.replace(SCNN_16NM, sparse_activations=False)
 """SCNN-SparseW (Table 6): only the weights are compressed; every activation is an entry."""
@@ -671,7 +647,6 @@ __all__ = [
     "SCNN_16NM",
     "SCNN_SPARSE_A",
     "SCNN_SPARSE_W",
-    "TECH_SCALE_16NM",
     "Groups",
     "ScnnHardware",
     "Tiles",

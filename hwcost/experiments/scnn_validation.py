@@ -67,8 +67,10 @@ ASSUMPTIONS: tuple[str, ...] = (
     f"Tensors: one random pair per layer with exactly round(d n) nonzeros, uniformly placed (seed {SEED}); "
     "SCNN, DCNN and DCNN-opt simulated on the same pair; the paper used real pruned networks.",
     "Filter groups (AlexNet conv2, conv4, conv5: 2): one group simulated, cycles and counts x 2 (back to back).",
-    "Energy: archsim's exact counts priced with each design's cost-model energies per action (45 nm table "
-    "scaled to 16 nm, hwcost.scnn / hwcost.dcnn); the paper's per-access energies are not published.",
+    "Energy: archsim's exact counts priced with each design's cost-model energies per action (the rule of "
+    "hwcost.scnn_energy: the 45 nm table scaled to 16 nm, and one factor on the arithmetic fitted to the "
+    "per-layer energies of Fig. 11, benchmarks/results/scnn_energy_calibration.json); the paper's per-access "
+    "energies are not published.",
     "Model: each cost model's hard twin on the ConvLayer of the same tensors (realised densities).",
     "Modules and networks: cycles and energies summed over their conv layers (layers run one after another).",
     "Headline: arithmetic means over AlexNet, GoogLeNet and VGG-16 of the speedups and of the energy gains "

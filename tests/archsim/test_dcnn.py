@@ -32,6 +32,8 @@ def test_a_dense_layer_by_hand():
     # K=5, C=3, 3x3 kernel on 10x10, padding 1: Ho = Wo = 10, Hto = Wto = ceil(10/8) = 2. Per output:
     # ceil(5/4) ceil(3/4) 9 = 18 cycles; busiest PE 2*2*18 = 72; all PEs 100*18 = 1800.
     # Multiplies 5*3*9*100 = 13500. Weights 135 * 16 = 2160 bit, ceil(2160/400) = 6 DRAM cycles.
+    # Input stationary: 5 PE rows own 2 output rows each, window 2 + 3 - 1 = 4 padded rows: 20 rows,
+    # 20 columns, ceil(3/4) = 1 channel group: 400 activation vectors read.
     w, a = np.ones((5, 3, 3, 3)), np.ones((3, 10, 10))
     r = dcnn.simulate(w, a, 1, 1)
     assert (r.cycles, r.compute_cycles, r.pe_cycles, r.dram_cycles, r.spills) == (72, 72, 1800, 6, False)
@@ -40,7 +42,7 @@ def test_a_dense_layer_by_hand():
         "multiplier.gated": 0,
         "adder.add": 13500,
         "weight_buffer.read": 1800,
-        "activation_sram.read": 1800,
+        "activation_sram.read": 400,
         "accumulator.update": 7200,
         "sram.write": 500,
         "dram.read_bit": 2160,
@@ -53,6 +55,32 @@ def test_a_dense_layer_by_hand():
     assert opt.counts["multiplier.multiply"] == 11760 == brute_force_pairs(w, a, 1, 1)
     assert opt.counts["multiplier.gated"] == 13500 - 11760 and opt.counts["adder.add"] == 13500
     assert opt.counts["dram.read_bit"] == 2700 and opt.cycles == r.cycles
+
+
+def brute_force_window_vectors(c: int, h: int, w: int, r: int, s: int, u: int, p: int, pe: int = 8) -> int:
+    """Input vectors the PEs read once each: the bounding box of each PE's window in the padded plane."""
+    ho, wo = (h + 2 * p - r) // u + 1, (w + 2 * p - s) // u + 1
+    tile_h, tile_w = -(-ho // pe), -(-wo // pe)
+    total = 0
+    for i in range(pe):
+        for j in range(pe):
+            rows = range(i * tile_h, min((i + 1) * tile_h, ho))
+            cols = range(j * tile_w, min((j + 1) * tile_w, wo))
+            if rows and cols:
+                box_h = u * (rows[-1] - rows[0]) + r
+                box_w = u * (cols[-1] - cols[0]) + s
+                total += box_h * box_w
+    return -(-c // 4) * total
+
+
+@pytest.mark.parametrize(
+    ("c", "h", "w", "r", "s", "u", "p"),
+    [(3, 227, 227, 11, 11, 4, 0), (5, 9, 13, 3, 3, 2, 1), (6, 3, 3, 5, 5, 1, 2), (4, 20, 7, 1, 3, 3, 0),
+     (9, 64, 64, 2, 2, 5, 1), (1, 1, 1, 1, 1, 1, 0), (13, 17, 100, 7, 1, 1, 3)],
+)  # fmt: skip
+def test_input_stationary_reads_each_window_vector_once(c, h, w, r, s, u, p):
+    res = dcnn.simulate(np.ones((2, c, r, s)), np.ones((c, h, w)), u, p)
+    assert res.counts["activation_sram.read"] == brute_force_window_vectors(c, h, w, r, s, u, p)
 
 
 @pytest.mark.parametrize(
