@@ -254,9 +254,16 @@ GATE_DENSITY_FIELDS = ("input_gate_density", "forget_gate_density", "cell_gate_d
 
 
 # --- input checks ---------------------------------------------------------------------------------------
+MAX_COLUMN_FRAMES = 2**45
+"""Largest ``frames`` times columns of a frame: with ``2**31`` PEs each storing a pointer per column, the
+weight stream and its cycles stay far inside float32 after pricing (with a board energy of at most
+``MAX_ENERGY_PJ`` per cycle)."""
+
+
 def check_workload(layer: LstmLayer | FcLayer) -> None:
     """Raise ``ValueError`` naming the field, its value and the allowed range: sizes and frames in
-    ``[1, 2**31]``, densities in [0, 1], the multiply-accumulates of an utterance at most ``2**62``; an
+    ``[1, 2**31]``, densities in [0, 1], the multiply-accumulates of an utterance at most ``2**62`` and its
+    broadcast columns at most :data:`MAX_COLUMN_FRAMES`; an
     ``FcLayer`` as EIE checks it (:func:`hwcost.eie.check_workload`)."""
     if isinstance(layer, FcLayer):
         eie.check_workload(layer)
@@ -273,19 +280,31 @@ def check_workload(layer: LstmLayer | FcLayer) -> None:
         (layer.frames, 4.0 * np.asarray(layer.cell_size, np.float64), columns),
         "multiply-accumulates",
     )
+    checks.check_product(
+        ("frames", "4*(input_size+projection_size)+cell_size"),
+        (layer.frames, 4.0 * columns + np.asarray(layer.cell_size, np.float64)),
+        "broadcast columns",
+        high=MAX_COLUMN_FRAMES,
+    )
 
 
 def check_hardware(hw: EseHardware) -> None:
     """Raise ``ValueError`` naming the field, its value and the allowed range: PEs, channels and FIFO depth in
     ``[1, 2**31]``, clock in [1e-3, 1e6] MHz, bandwidth in [1e-3, 2**31] bits per cycle, element-wise latency
-    in [0, 2**31] cycles, board power in [0, 1e4] W, energies in [0, 1e6] pJ, bit widths in [1, 16] (index)
-    and [1, 64], temperature in [1e-6, 10] (bounds: :mod:`hwcost.checks`)."""
+    in [0, 2**31] cycles, board power in [0, 1e4] W and at most 1 W per MHz (1e6 pJ per cycle), energies in
+    [0, 1e6] pJ, bit widths in [1, 16] (index) and [1, 64], temperature in [1e-6, 10] (bounds: :mod:`hwcost.checks`)."""
     for name in ("num_pes", "num_channels", "fifo_depth"):
         checks.check_size(name, getattr(hw, name))
     checks.check_clock_mhz("clock_mhz", hw.clock_mhz)
     checks.check_bandwidth("dram_bits_per_cycle", hw.dram_bits_per_cycle)
     checks.check_range("elementwise_latency_cycles", hw.elementwise_latency_cycles, 0, checks.MAX_SIZE)
     checks.check_range("board_power_w", hw.board_power_w, 0, 1e4)
+    checks.check_product(
+        ("board_power_w", "1/clock_mhz"),
+        (hw.board_power_w, 1.0 / np.asarray(hw.clock_mhz, np.float64)),
+        "board energy per cycle, 1e6 pJ",
+        high=checks.MAX_ENERGY_PJ / 1e6,
+    )
     checks.check_energy_fields(hw)
     checks.check_int_range("index_bits", hw.index_bits, 1, 16)
     checks.check_int_range("weight_bits", hw.weight_bits, 1, 64)
@@ -570,7 +589,7 @@ def sample_hardware() -> dict[str, EseHardware]:
     """Besides the paper's channel: a relaxed, non-integer PE count with short FIFOs and a narrow DRAM (the
     weight stream binding)."""
     return {
-        "20.5_pes_fifo_2": dataclasses.replace(ESE_XCKU060, num_pes=20.5, fifo_depth=2.0),
+        "20.25_pes_fifo_2": dataclasses.replace(ESE_XCKU060, num_pes=20.25, fifo_depth=2.0),
         "narrow_dram": dataclasses.replace(ESE_XCKU060, dram_bits_per_cycle=16.0, num_channels=4.0),
     }
 
