@@ -95,6 +95,21 @@ def scnn_vs_paper() -> tuple[str, str, str, str]:
     )
 
 
+def scnn_energy_calibration() -> tuple[str, str, str, str]:
+    report = _json("scnn_energy_calibration.json")
+    checks = report["checks"]
+    return (
+        f"SCNN energy rule: one factor on the arithmetic fitted to Fig. 11 ({len(report['rows'])} rows, hard models)",
+        f"factor {report['fitted_arithmetic_calibration']:.2f}, rms log error {report['rms_log_error_at_fit']:.3f}; "
+        f"not fitted: SCNN / DCNN at density 1 {checks['dense_scnn_over_dcnn']['model']:.2f}, SparseW and SparseA "
+        f"/ SCNN at 0.4 {checks['sparse_w_over_scnn_at_0.4']['model']:.2f} and "
+        f"{checks['sparse_a_over_scnn_at_0.4']['model']:.2f}",
+        f"{checks['dense_scnn_over_dcnn']['paper']:.2f}; {checks['sparse_w_over_scnn_at_0.4']['paper']:.1f} and "
+        f"{checks['sparse_a_over_scnn_at_0.4']['paper']:.1f}",
+        "`python benchmarks/scnn_energy_calibration.py`",
+    )
+
+
 def scnn_model_vs_archsim() -> tuple[str, str, str, str]:
     errors = _json("scnn_validation.json")["model_vs_archsim"]
     n = len(_json("scnn_validation.json")["conv_layers"])
@@ -236,6 +251,7 @@ ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     eie_model_vs_archsim,
     sweep_row("eie", "one `jit(vmap)`"),
     scnn_vs_paper,
+    scnn_energy_calibration,
     scnn_model_vs_archsim,
     sweep_row("scnn", "one jit call (vmap over chunks)"),
     deep_compression("lenet300", "LeNet-300-100", "40x at 1.58%"),

@@ -17,6 +17,7 @@ REPRODUCTIONS: dict[str, str] = {
     "eie_validation": "eie_validation.py",
     "eie_gradients": "eie_gradients.py",
     "eie_sweep": "eie_sweep.py",
+    "scnn_energy_calibration": "scnn_energy_calibration.py",
     "scnn_validation": "scnn_validation.py",
     "scnn_sweep": "scnn_sweep.py",
     "train_overhead": "train_overhead.py",
