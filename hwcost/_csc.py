@@ -241,9 +241,10 @@ def slice_entries(rows: Scalar, density: Scalar, index_bits: int) -> SliceEntrie
     r, d = jnp.broadcast_arrays(_float(rows), _float(density))
     span = 2**index_bits
     below_one, v = _decay_rate(d)
-    # K filler terms at rate L v; the trailing zeros min(G, r) at rate v, P(G >= m) = q**m
-    fill = geometric_sums(jnp.floor(r / span), span * v)
-    trail = geometric_sums(r, v, second_order=False)
+    # K filler terms at rate L v; the trailing zeros min(G, r) at rate v, P(G >= m) = q**m; both in one
+    # evaluation over a stacked leading axis (one copy in the compiled graph; the trailing H2 is unused)
+    both = geometric_sums(jnp.stack([jnp.floor(r / span), r]), jnp.stack([span * v, v]))
+    fill, trail = (GeometricSums(*(field[k] for field in both)) for k in (0, 1))
     moments = _filler_moments(r, d, below_one, float(span), fill)
     fillers = moments.fillers
     few = r * d * (1.0 - d) + fillers + 2.0 * moments.covariance

@@ -90,10 +90,9 @@ class NetworkCost(NamedTuple):
 
 def layer_cost(model: CostModel, hw: Any, workload: Any, repeats: float = 1.0) -> LayerCost:
     """Counts, energy breakdown and latency of ``repeats`` runs of one workload on ``hw``."""
-    counts = {k: repeats * v for k, v in model.action_counts(hw, workload).items()}
-    return LayerCost(
-        counts, _priced(counts, model.per_action_energy_pj(hw)), repeats * model.latency_cycles(hw, workload)
-    )
+    counts, latency = model.counts_and_latency(hw, workload)
+    counts = {k: repeats * v for k, v in counts.items()}
+    return LayerCost(counts, _priced(counts, model.per_action_energy_pj(hw)), repeats * latency)
 
 
 def sum_over_layers(model: CostModel, hw: Any, runs: Sequence[LayerRun]) -> NetworkCost:

@@ -489,8 +489,9 @@ def _dram_bits(hw: ScnnHardware, layer: ConvLayer, w: Work) -> tuple[Array, Arra
     return w.weight_entries * entry_bits + spill_in * inputs, spill_out * outputs
 
 
-def action_counts(hw: ScnnHardware, layer: ConvLayer) -> Counts:
-    """Expected actions of one layer (keys of :func:`per_action_energy_pj`), dimensionless; DRAM in bits."""
+def counts_and_latency(hw: ScnnHardware, layer: ConvLayer) -> tuple[Counts, Array]:
+    """Expected actions of one layer (keys of :func:`per_action_energy_pj`; dimensionless, DRAM in bits) and its
+    cycles, the larger of the compute cycles and the DRAM transfer (item 8), from one :func:`work`."""
     t = hw.smoothing
     w = work(hw, layer)
     pp = polyphase(layer, t)
@@ -499,7 +500,7 @@ def action_counts(hw: ScnnHardware, layer: ConvLayer) -> Counts:
     outputs = _float(layer.out_channels) * _float(layer.out_h) * _float(layer.out_w)
     read_bits, write_bits = _dram_bits(hw, layer, w)
     pes = _float(hw.pe_rows) * _float(hw.pe_cols)
-    return {
+    counts = {
         "multiplier.multiply": w.products,
         "crossbar.transfer": w.products,
         "accumulator.update": w.products + halo,
@@ -513,15 +514,18 @@ def action_counts(hw: ScnnHardware, layer: ConvLayer) -> Counts:
         "dram.read_bit": read_bits,
         "dram.write_bit": write_bits,
     }
+    transfer = (read_bits + write_bits) / (8.0 * _float(hw.dram_bytes_per_cycle))
+    return counts, smooth_maximum_relative(w.compute_cycles, transfer, t.temperature, hard=t.hard)
+
+
+def action_counts(hw: ScnnHardware, layer: ConvLayer) -> Counts:
+    """Expected actions of one layer (:func:`counts_and_latency`)."""
+    return counts_and_latency(hw, layer)[0]
 
 
 def latency_cycles(hw: ScnnHardware, layer: ConvLayer) -> Array:
-    """Cycles of one layer: the larger of the compute cycles and the DRAM transfer (item 8)."""
-    t = hw.smoothing
-    w = work(hw, layer)
-    read_bits, write_bits = _dram_bits(hw, layer, w)
-    transfer = (read_bits + write_bits) / (8.0 * _float(hw.dram_bytes_per_cycle))
-    return smooth_maximum_relative(w.compute_cycles, transfer, t.temperature, hard=t.hard)
+    """Cycles of one layer (:func:`counts_and_latency`)."""
+    return counts_and_latency(hw, layer)[1]
 
 
 def per_action_energy_pj(hw: ScnnHardware) -> dict[str, Scalar]:
@@ -637,6 +641,7 @@ def _model(name: str, title: str, hardware: ScnnHardware) -> CostModel[ScnnHardw
             Monotone("latency", "workload.activation_density"),
         ),
         dense_limit=dense_limit,
+        counts_and_latency=counts_and_latency,
     )
 
 
@@ -655,6 +660,7 @@ __all__ = [
     "check_hardware",
     "check_workload",
     "clock_mhz",
+    "counts_and_latency",
     "dense_limit",
     "groups",
     "halo_values",

@@ -62,14 +62,15 @@ def cases(model: CostModel) -> Iterator[tuple[str, Any, Any]]:
 
 
 def _outputs(model: CostModel, hw: Any, workload: Any, *, checked: bool = True) -> dict[str, jax.Array]:
-    """Every count and the latency of one run (energy is their priced sum, checked separately); with
-    ``checked=False`` the model's own functions, evaluated as they are (op by op on concrete inputs)."""
-    counts, latency = model.action_counts, model.latency_cycles
-    if not checked:
-        counts, latency = counts.unchecked, latency.unchecked
-    out = dict(counts(hw, workload))
-    out["latency_cycles"] = latency(hw, workload)
-    return out
+    """Every count and the latency of one run (energy is their priced sum, checked separately), from the
+    model's ``counts_and_latency``; with ``checked=False`` from its ``action_counts`` and ``latency_cycles``
+    evaluated as they are (op by op on concrete inputs), so that jit-versus-eager also checks that the
+    joint evaluation agrees with the two functions."""
+    if checked:
+        counts, latency = model.counts_and_latency(hw, workload)
+    else:
+        counts, latency = model.action_counts.unchecked(hw, workload), model.latency_cycles.unchecked(hw, workload)
+    return {**counts, "latency_cycles": latency}
 
 
 def _quantity(model: CostModel, hw: Any, workload: Any, name: str) -> jax.Array:

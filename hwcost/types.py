@@ -303,6 +303,10 @@ class CostModel(Generic[HwT, WorkloadT]):
             dense machine), checked against ``action_counts`` of the hard model.
         network: optional hook pricing a whole network (:class:`NetworkFn`); ``None``: layers run one
             after another and their costs add.
+        counts_and_latency: ``(hw, workload) -> (counts, cycles)``, both in one evaluation, for a model
+            whose counts and latency share their intermediate statistics (one copy of them in a compiled
+            graph, and its derivatives, instead of two); ``None``: the two functions called in turn. The
+            property suite checks that it agrees with them.
 
     The relaxed model (``hw`` as given) is smooth, and its gradient is the derivative of the value it
     reports; ``hwcost.smooth.harden(hw)`` evaluates every relaxation exactly (:attr:`hard`).
@@ -326,9 +330,12 @@ class CostModel(Generic[HwT, WorkloadT]):
     monotone: tuple[Monotone, ...] = ()
     dense_limit: Callable[[HwT, WorkloadT], Mapping[str, Scalar]] | None = None
     network: NetworkFn | None = None
+    counts_and_latency: Callable[[HwT, WorkloadT], tuple[Counts, Array]] | None = None
 
     def __post_init__(self) -> None:
-        for field in ("action_counts", "latency_cycles"):
+        if self.counts_and_latency is None or getattr(_unchecked(self.counts_and_latency), "in_turn", False):
+            object.__setattr__(self, "counts_and_latency", _in_turn(self.action_counts, self.latency_cycles))
+        for field in ("action_counts", "latency_cycles", "counts_and_latency"):
             object.__setattr__(self, field, _checked(self, _unchecked(getattr(self, field))))
 
     @property
@@ -375,6 +382,17 @@ def is_concrete(tree: Any) -> bool:
 
 def _unchecked(fn: Callable) -> Callable:
     return getattr(fn, "unchecked", fn)
+
+
+def _in_turn(action_counts: Callable, latency_cycles: Callable) -> Callable:
+    """``(hw, workload) -> (counts, cycles)`` from the two functions (rebuilt when either is replaced)."""
+    counts, latency = _unchecked(action_counts), _unchecked(latency_cycles)
+
+    def counts_and_latency(hw: Any, workload: Any) -> tuple[Counts, Array]:
+        return counts(hw, workload), latency(hw, workload)
+
+    counts_and_latency.in_turn = True  # type: ignore[attr-defined]
+    return counts_and_latency
 
 
 def _checked(model: CostModel, fn: Callable) -> Callable:

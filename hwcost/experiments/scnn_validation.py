@@ -91,7 +91,7 @@ def _model_eval(design: str) -> tuple[Any, Callable[[Any], tuple[dict[str, Any],
 
     @jax.jit
     def evaluate(workload: Any) -> tuple[dict[str, Any], Any]:
-        return model.action_counts(hard, workload), model.latency_cycles(hard, workload)
+        return model.counts_and_latency(hard, workload)
 
     return hard, evaluate, per_action
 
