@@ -123,6 +123,31 @@ def scnn_model_vs_archsim() -> tuple[str, str, str, str]:
     )
 
 
+def ese_throughput() -> tuple[str, str, str, str]:
+    """ESE's throughput and per-frame latency on archsim (first layer, load-balanced), energy efficiency over the
+    sparse CPU and GPU at archsim's latency, and the load-balance effect at the sweep's lowest density."""
+    report = _json("ese_validation.json")
+    paper = {row["quantity"]: row for row in report["paper_comparison"]}
+    eff = {row["baseline"]: row for row in report["energy_efficiency"]}
+    cpu, gpu = (eff[name] for name in ("Core i7-5930K, sparse (MKL SPARSE)", "Titan X, sparse (cuSPARSE)"))
+    low = min(report["load_balance"], key=lambda p: p["density"])
+    errors = report["model_vs_archsim"]
+    return (
+        f"ESE on archsim, LSTM layer 1 at density {report['density']:g} (32 channels x 32 PEs); load balance at "
+        f"density {low['density']:g}",
+        f"{paper['sparse_gops']['archsim']:.0f} GOPS, {paper['dense_equivalent_tops']['archsim']:.2f} TOPS, "
+        f"{paper['latency_us_per_frame']['archsim']:.1f} us/frame (ideal {paper['ideal_us_per_frame']['archsim']:.1f});"
+        f" efficiency {cpu['efficiency_at_archsim_latency']:.1f}x CPU, {gpu['efficiency_at_archsim_latency']:.1f}x "
+        f"GPU (sparse); speedup {low['speedup_balanced']:.2f} balanced vs {low['speedup_unbalanced']:.2f}, PE "
+        f"utilisation {low['pe_utilisation_balanced']:.3f} vs {low['pe_utilisation_unbalanced']:.3f}; model / "
+        f"archsim cycles max {errors['cycles_max_abs_error_pct']:.1f}%",
+        f"{paper['sparse_gops']['paper']:.0f} GOPS, {paper['dense_equivalent_tops']['paper']:.2f} TOPS, "
+        f"{paper['latency_us_per_frame']['paper']:g} us (ideal {paper['ideal_us_per_frame']['paper']:g}); "
+        f"{cpu['paper_efficiency']:g}x, {gpu['paper_efficiency']:g}x",
+        "`hwcost validate ese`",
+    )
+
+
 def deep_compression(model: str, title: str, paper: str) -> Callable[[], tuple[str, str, str, str]]:
     def row() -> tuple[str, str, str, str]:
         report = _json(f"deep_compression_{model}.json")
@@ -254,6 +279,7 @@ ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     scnn_energy_calibration,
     scnn_model_vs_archsim,
     sweep_row("scnn", "one jit call (vmap over chunks)"),
+    ese_throughput,
     deep_compression("lenet300", "LeNet-300-100", "40x at 1.58%"),
     deep_compression("lenet5", "LeNet-5", "39x at 0.74%"),
     ttq,

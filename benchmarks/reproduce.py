@@ -20,6 +20,7 @@ REPRODUCTIONS: dict[str, str] = {
     "scnn_energy_calibration": "scnn_energy_calibration.py",
     "scnn_validation": "scnn_validation.py",
     "scnn_sweep": "scnn_sweep.py",
+    "ese_validation": "ese_validation.py",
     "train_overhead": "train_overhead.py",
     "deep_compression_lenet300": "deep_compression_lenet300.py",
     "deep_compression_lenet5": "deep_compression_lenet5.py",

@@ -8,6 +8,7 @@ Usage::
     hwcost simulate scnn|dcnn|dcnn-opt --layer NETWORK/LAYER [--weight-density D --activation-density A]
                     [--output-density D] [--seed S] [--json]
     hwcost simulate scnn --list-layers
+    hwcost simulate ese --weights LSTMP.npz|FOLDER [--frames N] [--seed S] [--hw FIELD=VALUE ...] [--json]
 
 EIE: ``W.npy`` holds the weight matrix, shape ``(out_features, in_features)`` (rows are outputs,
 ``y = W a``); ``a.npy`` the input activation vector, shape ``(in_features,)``. The convolution accelerators
@@ -21,6 +22,17 @@ the model's paper-default hardware. Both sides are reported (:mod:`hwcost.experi
 cycles, time (us at the model's clock), energy (uJ), the simulator's other quantities (SCNN: compute and
 DRAM cycles, bank-conflict stalls, barrier idle cycles, multiplier utilisation, halo values) and the
 per-action breakdown, the simulator's exact counts priced with the model's energies.
+
+ESE (an LSTM with a projection, LSTMP, :mod:`hwcost.experiments.ese_validation`): ``--weights`` is one
+``.npz`` file (``numpy.savez``) or a folder of ``.npy`` files holding the five matrices in hardware
+orientation (rows are outputs), named as :func:`models.lstm.gate_matrices` names them: ``gate_i``,
+``gate_f``, ``gate_g``, ``gate_o``, each ``(cells, inputs + projection)`` over ``[x_t; y_{t-1}]``, and
+``projection``, ``(projection, cells)`` (a plain LSTM without a projection is not an ESE workload). The
+utterance has ``--frames`` frames (default 8) of standard normal inputs ``x_t`` and a standard normal
+``y_{-1}``, drawn with ``--seed`` (default 0). ``--hw num_pes=N`` must divide the cells and the projection.
+The summary adds ``latency_us_per_frame``, ``pe_utilisation``, ``sparse_gops`` and
+``dense_equivalent_tops`` (``num_channels`` channels each running one utterance) to cycles, time and energy
+(the utterance's share of the board power).
 """
 
 from __future__ import annotations
@@ -39,9 +51,11 @@ HELP = "Simulate one layer on an accelerator (reference simulator and cost model
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost simulate``."""
-    parser.add_argument("hardware", help="cost model with a reference simulator (eie, scnn, dcnn, dcnn-opt)")
+    parser.add_argument("hardware", help="cost model with a reference simulator (eie, ese, scnn, dcnn, dcnn-opt)")
     source = parser.add_mutually_exclusive_group()  # one of them is required (checked in run)
-    source.add_argument("--weights", help="weights (.npy): eie (out_features, in_features); convolution (K, C, R, S)")
+    source.add_argument("--weights", help="weights (.npy): eie (out_features, in_features); convolution (K, C, R, S); "
+                        "ese: an .npz or a folder of .npy files with gate_i, gate_f, gate_g, gate_o (cells, inputs + "
+                        "projection) and projection (projection, cells)")  # fmt: skip
     source.add_argument("--layer", metavar="NETWORK/LAYER",
                         help="convolution: random tensors on a published layer shape (see --list-layers)")  # fmt: skip
     source.add_argument("--list-layers", action="store_true", help="print the published layer names and exit")
@@ -54,12 +68,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --layer: weight density in [0, 1] (default: the published one)")  # fmt: skip
     parser.add_argument("--activation-density", type=float, default=None,
                         help="with --layer: input density in [0, 1] (default: the published one)")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=None, help="with --layer: seed of the random tensors (>= 0)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="with --layer: seed of the random tensors; ese: of the random inputs (>= 0)")  # fmt: skip
+    parser.add_argument("--frames", type=int, default=None,
+                        help=f"ese: frames of the utterance, 1..{MAX_FRAMES} (default {ESE_FRAMES})")  # fmt: skip
     parser.add_argument("--hw", action="append", default=[], metavar="FIELD=VALUE",
                         help="replace a field of the paper-default hardware, e.g. num_pes=8 (repeatable)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _require_an_input(parser)
 
+
+ESE = "ese"
+"""The LSTM engine: its input is a set of named matrices, not one layer (:func:`load_lstm_matrices`)."""
+ESE_FRAMES = 8
+"""Default frames of ``hwcost simulate ese``."""
+MAX_FRAMES = 100_000
+"""Most frames ``hwcost simulate ese`` runs."""
+ESE_MATRICES = ("gate_i", "gate_f", "gate_g", "gate_o", "projection")
+"""The matrix names of ``hwcost simulate ese --weights`` (:func:`models.lstm.gate_matrices`)."""
 
 MISSING_INPUT = (
     "the following arguments are required: --weights, --activations (or, on a convolution accelerator, "
@@ -160,6 +186,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"padding={args.padding} is outside the allowed range; allowed: an integer >= 0")
     if args.seed is not None and args.seed < 0:
         raise UsageError(f"seed={args.seed} is outside the allowed range; allowed: an integer >= 0")
+    if args.frames is not None and not 1 <= args.frames <= MAX_FRAMES:
+        raise UsageError(f"frames={args.frames} is outside the allowed range; allowed: an integer in [1, {MAX_FRAMES}]")
     for dest in ("output_density", "weight_density", "activation_density"):
         if getattr(args, dest) is not None:
             check_fraction(dest, getattr(args, dest))
@@ -171,8 +199,12 @@ def run(args: argparse.Namespace) -> int:
     from hwcost.experiments.simulators import SIMULATORS
     from hwcost.experiments.single_layer import CONV_HARDWARE
 
-    check_choice("hardware", args.hardware, tuple(sorted(SIMULATORS)))
+    check_choice("hardware", args.hardware, tuple(sorted({*SIMULATORS, ESE})))
     _check_numbers(args)
+    if args.hardware == ESE:
+        return _run_ese(args)
+    if args.frames is not None:
+        raise UsageError(f"--frames applies to hardware 'ese' (an LSTM over frames), not to hardware={args.hardware!r}")
     if args.hardware not in CONV_HARDWARE:
         wrong = _given(args, CONV_ONLY) + (["--layer"] if args.layer else []) + (["--list-layers"] * args.list_layers)
         if wrong:
@@ -209,6 +241,82 @@ def _run_eie(args: argparse.Namespace) -> int:
         f"{info['weight_density']:.4g}, activation density {info['activation_density']:.4g}, {info['clock_mhz']:g} MHz"
     )
     print(format_table(report["summary"], ("quantity", "archsim", "model", "model_over_archsim")))
+    _print_breakdown(report)
+    return 0
+
+
+def load_lstm_matrices(path: str) -> dict[str, np.ndarray]:
+    """The named matrices of an ``.npz`` file or of a folder of ``.npy`` files (``NAME.npy``), as float64;
+    :class:`~hwcost.errors.UsageError` naming the file for one that cannot be read or holds no real numbers.
+    Which names are required and how their shapes must agree is checked by
+    :func:`hwcost.experiments.ese_validation.check_lstm_matrices`."""
+    source = Path(path)
+    if source.is_dir():
+        files = sorted(source.glob("*.npy"))
+        if not files:
+            raise UsageError(f"weights folder {path!r} holds no .npy file; allowed: {', '.join(ESE_MATRICES)} as "
+                             "NAME.npy (numpy.save), or one .npz file (numpy.savez)")  # fmt: skip
+        return {f.stem: load_array(str(f), f.stem).astype(np.float64) for f in files}
+    if not source.is_file():
+        raise UsageError(f"weights file or folder {path!r} not found")
+    with source.open("rb") as f:
+        head = f.read(len(NPY_MAGIC))
+    if head == NPY_MAGIC:
+        raise UsageError(f"weights file {path!r} holds one array (.npy); ese needs {', '.join(ESE_MATRICES)}: give "
+                         "an .npz file (numpy.savez) or a folder of NAME.npy files")  # fmt: skip
+    if head[:4] != b"PK\x03\x04":
+        raise UsageError(f"weights file {path!r} is not an .npz archive (it does not start with the zip header); "
+                         "write it with numpy.savez, or give a folder of NAME.npy files")  # fmt: skip
+    out: dict[str, np.ndarray] = {}
+    try:
+        with source.open("rb") as file, np.load(file, allow_pickle=False) as archive:  # closed on every path
+            for name in archive.files:
+                array = archive[name]
+                if array.dtype.kind not in REAL_DTYPE_KINDS:
+                    raise UsageError(f"{name} dtype={array.dtype} in {path!r} is not a real number type; allowed: "
+                                     "bool, integer, unsigned or floating point")  # fmt: skip
+                out[name] = array.astype(np.float64)
+    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, KeyError) as err:
+        raise UsageError(f"weights file {path!r} is not a readable .npz archive ({' '.join(str(err).split())}); "
+                         "write it with numpy.savez") from None  # fmt: skip
+    except UsageError:
+        raise
+    except ValueError as err:
+        reason = "object arrays are not accepted" if "allow_pickle" in str(err) else " ".join(str(err).split())
+        raise UsageError(f"weights file {path!r} is not a readable .npz archive ({reason}); write it with "
+                         "numpy.savez") from None  # fmt: skip
+    return out
+
+
+def _run_ese(args: argparse.Namespace) -> int:
+    from hwcost.experiments.ese_validation import compare_lstm
+    from hwcost.experiments.single_layer import hardware_with
+
+    wrong = [f for f in _given(args, CONV_ONLY) if f != "--seed"] + (["--layer"] if args.layer else []) + (
+        ["--list-layers"] * args.list_layers) + (["--activations"] if args.activations is not None else [])  # fmt: skip
+    if wrong:
+        raise UsageError(f"{wrong[0]} does not apply to hardware='ese': give --weights (the LSTM's matrices) and "
+                         "optionally --frames and --seed (the random inputs)")  # fmt: skip
+    hw = hardware_with(ESE, parse_assignments(args.hw, "hw", float))
+    matrices = load_lstm_matrices(args.weights)
+    frames = ESE_FRAMES if args.frames is None else args.frames
+    seed = 0 if args.seed is None else args.seed
+    report = compare_lstm(matrices, hw, frames=frames, seed=seed, source=args.weights)
+    if args.json:
+        print_json(report)
+        return 0
+    info = report["layer"]
+    densities = ", ".join(f"{k} {v:.4g}" for k, v in info["densities"].items())
+    print(
+        f"ese: {args.weights}: {info['inputs']} inputs, {info['cells']} cells, projection {info['projection']}; "
+        f"{frames} frames (random inputs, seed {seed}); densities {densities}; balanced_density "
+        f"{info['balanced_density']:.3g}; {info['num_pes']} PEs per channel, {info['num_channels']:g} channels, "
+        f"{info['clock_mhz']:g} MHz"
+    )
+    print(info["note"])
+    rows = [{k: ("-" if v is None else v) for k, v in row.items()} for row in report["summary"]]
+    print(format_table(rows, ("quantity", "archsim", "model", "model_over_archsim", "model_relaxed")))
+    print("(model: the hard twin, every relaxation exact; model_relaxed: the differentiable model)")
     _print_breakdown(report)
     return 0
 

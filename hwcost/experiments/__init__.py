@@ -6,10 +6,13 @@ the reference simulators together. The command line only parses arguments and fo
 * :mod:`~hwcost.experiments.validation`: published tables reproduced (``hwcost validate``);
 * :mod:`~hwcost.experiments.scnn_validation`: SCNN against DCNN and DCNN-opt as the paper reports it
   (``hwcost validate scnn``; imported here so that it registers itself);
+* :mod:`~hwcost.experiments.ese_validation`: ESE's throughput, efficiency and load balance on the paper's
+  LSTM (``hwcost validate ese``) and one LSTMP on archsim and the model (``hwcost simulate ese``);
 * :mod:`~hwcost.experiments.single_layer`: one layer on a simulator and a model (``hwcost simulate``);
 * :mod:`~hwcost.experiments.simulators`: the reference simulator of each cost model.
 """
 
+from hwcost.experiments.ese_validation import compare_lstm, ese_validation_report
 from hwcost.experiments.hwaware_sweep import (
     ExperimentConfig,
     evaluate_point,
@@ -30,7 +33,9 @@ __all__ = [
     "LayerSimulation",
     "Validation",
     "compare_layer",
+    "compare_lstm",
     "eie_table_iv_report",
+    "ese_validation_report",
     "evaluate_point",
     "exact_cost",
     "hardware_with",
