@@ -32,6 +32,8 @@ REPRODUCTIONS: dict[str, str] = {
     "hwaware_lenet5": "hwaware_lenet5.py",
     "hwaware_lenet5_scnn": "hwaware_lenet5_scnn.py",
     "hwaware_budget": "hwaware_budget.py",
+    "lba_lstm_mnist": "lba_lstm_mnist.py",
+    "hwaware_lstm_ese": "hwaware_lstm_ese.py",
 }
 
 

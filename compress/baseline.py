@@ -23,12 +23,12 @@ from compress.checkpoint import load_checkpoint, save_checkpoint
 from compress.training import error_rate, train
 from hwcost.checks import check_int_range
 from models.datasets import Dataset
-from models.lenet import init_params, make_model
+from models.registry import TRAINABLE, init_params, make_model
 
 #: Bumped whenever the recipe changes, so stale cache entries are never reused.
 RECIPE_VERSION = 1
 #: Default epochs per model (enough to meet the reference error of Deep Compression Table 1).
-DEFAULT_EPOCHS: dict[str, int] = {"lenet300": 20, "lenet5": 12}
+DEFAULT_EPOCHS: dict[str, int] = {name: m.dense_epochs for name, m in TRAINABLE.items()}
 #: Peak and final learning rate of the cosine schedule, batch size, decoupled weight decay.
 PEAK_LR = 2e-3
 FINAL_LR = 2e-5
@@ -68,7 +68,7 @@ def dense_baseline(
     Loaded from the cache when present; otherwise trained (resuming from a partial run) and cached.
 
     Args:
-        model_name: ``"lenet300"`` or ``"lenet5"``.
+        model_name: a registered trainable model (:mod:`models.registry`).
         data: MNIST.
         seed: initialisation and batch-order seed.
         epochs: training epochs (>= 0); default :data:`DEFAULT_EPOCHS`.

@@ -3,8 +3,9 @@
 to its own workloads (``CostModel.lower``).
 
 For a layer with weight matrix ``W (fan_out, fan_in)`` (a fully connected kernel ``(in, out)``
-transposed; a convolution's ``(K, R S C)`` filter matrix, one product per output position) the
-statistics are, as means over the batch (and the output positions):
+transposed; a convolution's ``(K, R S C)`` filter matrix, one product per output position; a recurrent
+layer's matrix, one product per time step, its input ``(B, T, in)`` and its spec's ``out_hw = (T, 1)``) the
+statistics are, as means over the batch (and the output positions or steps):
 
 * ``kept_weights``: the sum of the kernel mask, so its gradient reaches every mask score and threshold;
 * ``live_inputs``: the columns that still hold a kept weight, :func:`alive_columns` (a compressed model
@@ -97,12 +98,12 @@ def _broadcast_statistics(ind: Array, alive: Array, column_sums: Array) -> tuple
     """Per product, mean over the batch (and output positions): ``(broadcasts, weights read)``.
 
     Args:
-        ind: (B, in) fc or (B, H, W, C) conv input indicators.
+        ind: (B, in) fc (or (B, T, in), one product per step ``t``) or (B, H, W, C) conv input indicators.
         alive: (in,) or (kh, kw, C) live columns (:func:`alive_columns`).
         column_sums: same shape as ``alive``: the mask summed over its outputs.
     """
-    if alive.ndim == 1:
-        freq = jnp.mean(ind.reshape((ind.shape[0], -1)), axis=0)  # (in,) how often each input is nonzero
+    if alive.ndim == 1:  # one product per row of inputs: (B, in), or (B, T, in) for a matrix applied every step
+        freq = jnp.mean(ind.reshape((-1, alive.shape[0])), axis=0)  # (in,) how often each input is nonzero
         return freq @ alive, freq @ column_sums
     both = jnp.stack([alive, column_sums], axis=-1)  # (kh, kw, C, 2)
     patches = jax.lax.conv_general_dilated(
@@ -124,11 +125,11 @@ def layer_statistics(
     """The statistics of every layer of a masked network on a batch (module docstring), in forward order.
 
     Args:
-        specs: the layers' geometry (``models.lenet.layer_specs(name)``).
+        specs: the layers' geometry (``models.registry.layer_specs(name)``).
         masks: ``{layer: {"kernel": mask}}`` shaped like the kernels, values in [0, 1] (soft,
             straight-through or exact).
         layer_inputs: ``{layer: input activations}`` of the *masked* network on the batch, (B, in) or
-            (B, H, W, C) (``models.lenet.apply_with_layer_inputs``).
+            (B, T, in) or (B, H, W, C) (``models.registry.apply_with_layer_inputs``).
         indicator: how nonzero activations are counted (:data:`IndicatorMode`).
         act_temperature: ``T`` of :func:`activation_indicator` (relative to the mean nonzero magnitude).
         gates: optional ``{layer: {"channel": gate}}`` relaxed input gates, so that the live columns get

@@ -37,8 +37,9 @@ from compress.training import cross_entropy
 from hwcost.checks import check_choice, check_int_range, check_non_negative, check_positive
 from hwcost.registry import cost_model, names
 from hwcost.types import CostModel, LayerSpec, Objective, check_objective
+from models import registry as trainable_models
 from models.datasets import Dataset
-from models.lenet import MODELS, apply_with_layer_inputs, layer_specs, make_model
+from models.registry import apply_with_layer_inputs, layer_specs, make_model
 
 Array = jax.Array
 REFERENCE_IMAGES = 1024
@@ -67,15 +68,10 @@ Target = Penalty | Budget
 
 
 def default_groups(model_name: str) -> dict[str, tuple[str, ...]]:
-    """Default group gates: input neurons of the first layer (``channel``: pixels) if it is fully
-    connected, and every hidden neuron (``filter`` of every layer but the last, whose outputs are the
-    classes): the decisions that remove broadcast activations."""
-    specs = layer_specs(model_name)
-    groups: dict[str, tuple[str, ...]] = {}
-    for i, spec in enumerate(specs):
-        g = (("channel",) if i == 0 and spec.kind == "fc" else ()) + (("filter",) if i < len(specs) - 1 else ())
-        groups[spec.name] = g
-    return groups
+    """The model's default group gates (:attr:`models.registry.TrainableModel.default_groups`): for the
+    LeNets the input pixels of the first layer and every hidden neuron, for the LSTM every matrix's input
+    columns and the cells (:func:`models.registry.lstm_groups`): the decisions that remove broadcasts."""
+    return trainable_models.default_groups(model_name)
 
 
 DEFAULT_TARGET = Penalty(0.25)
@@ -87,7 +83,8 @@ class HwTrainConfig:
     """Settings of one hardware-aware training run.
 
     Attributes:
-        model: ``"lenet300"`` or ``"lenet5"``.
+        model: a registered trainable model (:func:`models.registry.names`: ``"lenet300"``, ``"lenet5"``,
+            ``"lstm"``).
         hardware: registered cost model name (:func:`hwcost.registry.names`).
         objective: ``"energy"`` (pJ) or ``"latency"`` (cycles).
         target: :class:`Penalty` or :class:`Budget` (a sweep replaces it per point).
@@ -137,7 +134,7 @@ def check_target(target: Target) -> None:
 
 def check_train_config(config: HwTrainConfig) -> None:
     """Raise ``ValueError`` naming the field for any bad setting (call outside jit)."""
-    check_choice("model", config.model, tuple(MODELS))
+    check_choice("model", config.model, trainable_models.names())
     check_choice("hardware", config.hardware, names())
     check_objective(config.objective)
     check_target(config.target)

@@ -544,8 +544,20 @@ def balanced_density_of_counts(nonzeros_per_pe: np.ndarray, slots_per_pe: np.nda
 
 # --- the bundle -----------------------------------------------------------------------------------------
 def lower(layer: LayerStatistics) -> LayerRun[FcLayer]:
-    """A fully connected or convolution layer runs on one channel as EIE runs it (one product per output
-    position, :func:`hwcost.eie.lower`); an LSTM is priced directly as an :class:`LstmLayer`."""
+    """How one channel runs one layer of a masked network: as EIE runs it (:func:`hwcost.eie.lower`), an
+    :class:`~hwcost.types.FcLayer` over the live columns, weight density of the broadcast columns, repeated
+    once per position of ``layer.spec`` (``out_h * out_w``).
+
+    A trained LSTM reaches the model through this same per-layer contract, with no network hook: each gate
+    matrix (and the projection) is a layer of its own whose spec has ``out_hw = (T, 1)``
+    (``models.lstm.layer_specs``), its statistics measured on the real ``[x_t; y_{t-1}]`` of every step, so
+    it lowers to one sparse matrix-vector product on the channel repeated ``T`` times per inference, the
+    products running one after another, each to completion (as in an :class:`LstmLayer` frame), and each
+    taking at least the time to stream its own weights. What this leaves out of an :class:`LstmLayer`
+    frame: the element-wise latency ``2 L_ew`` per frame, the weight stream bounding the whole frame
+    rather than each product, and ``balanced_density`` (the statistics carry no per-PE loads: a
+    load-balanced mask is priced as a random one). A whole :class:`LstmLayer` (the paper's LSTMP, its
+    densities given) is priced directly."""
     return eie.lower(layer)
 
 

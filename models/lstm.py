@@ -32,6 +32,13 @@ biases at 0, the kernels with flax's default (LeCun normal).
 
 Default size: 128 cells, no projection (:data:`DEFAULT_CELL_SIZE`); ``lstmp`` adds a 64-wide projection.
 Measured figures are in the tests and the report, not here.
+
+**Layer inputs** (for the bridge to hardware, :func:`models.lenet.apply_with_layer_inputs`): every matrix
+sows the input it multiplies into the ``"inputs"`` collection, keyed ``<name>_input`` as the LeNets do:
+each gate ``[x_t; y_{t-1}]`` stacked over the steps, ``(B, T, d + p)``; the projection ``m_t``,
+``(B, T, n)``; the classifier ``y_T``, ``(B, p)``. :func:`layer_specs` describes each gate (and the
+projection) as a fully connected layer applied at ``T`` positions (``out_hw = (T, 1)``: one matrix-vector
+product per time step, as a convolution is one per output position), the classifier as an ordinary one.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ import jax
 import jax.numpy as jnp
 
 from hwcost.checks import check_choice, check_int_range
+from hwcost.types import LayerSpec
+from models.lenet import INPUT_SUFFIX
 
 ROWS, PIXELS_PER_ROW, CLASSES = 28, 28, 10
 """Steps per image, inputs per step, output classes."""
@@ -98,16 +107,23 @@ class LSTMClassifier(nn.Module):
 
         def step(carry, x_t):
             c, y = carry
-            z = jnp.concatenate([x_t, y], axis=-1) @ kernel + bias
+            xy = jnp.concatenate([x_t, y], axis=-1)
+            z = xy @ kernel + bias
             i, f, g, o = jnp.split(z, 4, axis=-1)
             c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
             m = jax.nn.sigmoid(o) * jnp.tanh(c)
-            y = m if proj is None else m @ proj
-            return (c, y), None
+            y_next = m if proj is None else m @ proj
+            return (c, y_next), (xy, m)
 
         batch = x.shape[0]
         init = (jnp.zeros((batch, n), x.dtype), jnp.zeros((batch, p), x.dtype))
-        (_, y), _ = jax.lax.scan(step, init, jnp.swapaxes(x, 0, 1))
+        (_, y), (xy, m) = jax.lax.scan(step, init, jnp.swapaxes(x, 0, 1))
+        # The inputs each matrix multiplied, (B, T, in): sown after the scan (a no-op unless "inputs" is mutable).
+        for name in GATES:
+            self.sow("inputs", name + INPUT_SUFFIX, jnp.swapaxes(xy, 0, 1))
+        if proj is not None:
+            self.sow("inputs", PROJECTION + INPUT_SUFFIX, jnp.swapaxes(m, 0, 1))
+        self.sow("inputs", CLASSIFIER + INPUT_SUFFIX, y)
         w, b = _Matrix(p, CLASSES, name=CLASSIFIER)()
         return y @ w + b
 
@@ -132,6 +148,20 @@ def make_model(name: str = "lstm", **overrides: int | None) -> LSTMClassifier:
 def init_params(model: LSTMClassifier, seed: int = 0) -> dict:
     """Freshly initialised parameters of ``model``."""
     return model.init(jax.random.PRNGKey(seed), jnp.zeros((1, ROWS, PIXELS_PER_ROW, 1)))["params"]
+
+
+def layer_specs(model: LSTMClassifier) -> tuple[LayerSpec, ...]:
+    """The matrices of ``model`` as the bridge to hardware sees them, in the order they run: each gate a fully
+    connected ``(d + p, n)`` layer applied at every one of the ``T = 28`` steps (``out_hw = (T, 1)``, so a
+    lowering runs it ``T`` times per image), then the projection ``(n, p)`` likewise (LSTMP only), then the
+    classifier ``(p, 10)`` once, on ``y_T``."""
+    n = model.cell_size
+    p = n if model.projection_size is None else model.projection_size
+    steps = (ROWS, 1)
+    specs = [LayerSpec(name, "fc", (PIXELS_PER_ROW + p, n), out_hw=steps) for name in GATES]
+    if model.projection_size is not None:
+        specs.append(LayerSpec(PROJECTION, "fc", (n, p), out_hw=steps))
+    return (*specs, LayerSpec(CLASSIFIER, "fc", (p, CLASSES)))
 
 
 def gate_matrices(params: dict) -> dict[str, jax.Array]:

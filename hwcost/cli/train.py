@@ -2,18 +2,20 @@
 
 Usage::
 
-    hwcost train [--model lenet300|lenet5] [--hardware NAME] [--objective energy|latency]
+    hwcost train [--model lenet300|lenet5|lstm] [--hardware NAME] [--objective energy|latency]
                  [--lambda L ... | --budget B ...] [--out DIR] [--seed S] [--json]
                  [--groups LAYER=G[,G] ...] [--ttq] [--ste] [--init-threshold T]
 
 The compression decisions trained are a magnitude threshold per layer and the group gates of
-``--groups`` (default: the input pixels of the first layer and every hidden neuron); ``--ttq`` ternarizes
+``--groups`` (default: the input pixels of the first layer and every hidden neuron; for the LSTM every gate
+matrix's input columns and its cells, :func:`models.registry.lstm_groups`); ``--ttq`` ternarizes
 the kept weights, the thresholds becoming Trained Ternary Quantization's ``t``; ``--ste`` trains hard masks
 with straight-through gradients instead of annealed soft ones (:mod:`compress.hwaware`).
 
 With neither ``--lambda`` nor ``--budget`` it sweeps the default λ values of the model (a Pareto front).
 It trains from the cached dense baseline, adds the hardware-agnostic baselines (magnitude pruning at
-several densities, retrained for the same epochs; the Deep Compression pipeline) and writes to DIR:
+several densities, retrained for the same epochs; the Deep Compression pipeline, for the models it has a
+recipe for) and writes to DIR:
 
 * ``report.json``: every point (test error, exact cost, hard and relaxed model values, structure),
   the Pareto fronts and the energy (or latency) ratio of the joint method over magnitude pruning at equal
@@ -41,15 +43,34 @@ from hwcost.types import check_objective
 
 HELP = "Hardware-aware training: masks and thresholds trained against accuracy plus simulated cost."
 
-MODELS: tuple[str, ...] = ("lenet300", "lenet5")
 TRAIN_IMAGES = 60_000
 TEST_IMAGES = 10_000
 """MNIST's training and test set sizes (the largest ``--train-subset`` and ``--eval-images``)."""
-DEFAULT_LAMBDAS: dict[str, tuple[float, ...]] = {"lenet300": (0.1, 0.25, 0.5, 1.0), "lenet5": (0.5, 1.0, 2.0, 4.0)}
-"""Default sweep per model: penalty weights λ on the cost relative to the dense network on the training
-data (cross-entropy in nats per unit of dense cost). LeNet-300-100's energy at λ = 1 already removes
-four fifths of it; LeNet-5's latency needs larger λ (its first layer's convolution dominates and its
-input pixels are fixed)."""
+
+
+def model_names() -> tuple[str, ...]:
+    """The trainable models (:mod:`models.registry`), in registration order."""
+    from models.registry import names
+
+    return names()
+
+
+def default_lambdas(model: str) -> tuple[float, ...]:
+    """The model's default sweep (:attr:`models.registry.TrainableModel.default_lambdas`): penalty weights λ on
+    the cost relative to the dense network on the training data (cross-entropy in nats per unit of dense
+    cost)."""
+    from models.registry import trainable
+
+    return trainable(model).default_lambdas
+
+
+def has_deep_compression(model: str) -> bool:
+    """Whether the Deep Compression pipeline has a recipe for ``model`` (its point is skipped otherwise)."""
+    from compress.deep_compression import CONFIGS
+
+    return model in CONFIGS
+
+
 DEFAULT_OUT = "hwcost-train"
 TTQ_INIT_THRESHOLD = 0.05
 """Initial threshold with ``--ttq``: TTQ's t = 0.05 (Zhu et al., ICLR'17, Sec. 3), in max|w| units."""
@@ -57,7 +78,8 @@ TTQ_INIT_THRESHOLD = 0.05
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost train``."""
-    parser.add_argument("--model", default="lenet300", help="lenet300 (default) or lenet5")
+    parser.add_argument("--model", default="lenet300",
+                        help="trainable model: lenet300 (default), lenet5 or lstm (row-sequential MNIST)")  # fmt: skip
     parser.add_argument("--hardware", default="eie", help="registered cost model (default eie; see hwcost models)")
     parser.add_argument("--objective", default="energy", help="energy (default) or latency")
     target = parser.add_mutually_exclusive_group()
@@ -114,7 +136,7 @@ def validate(args: argparse.Namespace) -> None:
     from compress.hwtrain import check_budget, check_train_config
     from hwcost.registry import names
 
-    check_choice("model", args.model, MODELS)
+    check_choice("model", args.model, model_names())
     check_choice("hardware", args.hardware, names())
     check_objective(args.objective)
     for lam in args.lambdas or ():
@@ -156,13 +178,14 @@ def experiment_config(args: argparse.Namespace) -> Any:
     lambdas = tuple(args.lambdas or ())
     budgets = tuple(args.budgets or ())
     if not lambdas and not budgets:
-        lambdas = DEFAULT_LAMBDAS[args.model]
+        lambdas = default_lambdas(args.model)
     kw: dict[str, Any] = {}
     if args.magnitude_densities is not None:
         kw["magnitude_densities"] = tuple(args.magnitude_densities)
     return ExperimentConfig(
         train=HwTrainConfig(**train_kw), lambdas=lambdas, budgets=budgets,
-        deep_compression=not args.no_deep_compression, eval_images=args.eval_images,
+        deep_compression=not args.no_deep_compression and has_deep_compression(args.model),
+        eval_images=args.eval_images,
         dense_epochs=args.dense_epochs, **kw,
     )  # fmt: skip
 

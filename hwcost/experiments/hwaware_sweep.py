@@ -47,7 +47,7 @@ from hwcost.experiments.simulators import has_simulator, simulate_network
 from hwcost.files import load_json_or_set_aside, set_aside, write_atomically
 from hwcost.formatting import dumps_json, to_jsonable
 from models.datasets import Dataset
-from models.lenet import apply_with_layer_inputs, layer_specs
+from models.registry import apply_with_layer_inputs, layer_specs
 
 Array = jax.Array
 
@@ -364,10 +364,13 @@ def magnitude_profile(model_name: str, density: float) -> dict[str, float]:
     """Per-layer densities of the magnitude baseline at overall weight density ``density``: in the proportions
     of Deep Compression's hand-tuned per-layer densities (Tables 2 and 3), scaled together and capped at 1,
     the cap's excess redistributed over the other layers (a stronger baseline than one density everywhere:
-    ``benchmarks/results/hwaware_lenet300.json``)."""
+    ``benchmarks/results/hwaware_lenet300.json``). A model without a Deep Compression recipe (the LSTM) gets
+    ``density`` on every layer."""
     from compress.deep_compression import CONFIGS
 
     sizes = {s.name: s.num_weights for s in layer_specs(model_name)}
+    if model_name not in CONFIGS:
+        return {k: density for k in sizes}
     ref = CONFIGS[model_name].densities
     total = sum(sizes.values())
     capped: dict[str, float] = {}

@@ -73,6 +73,55 @@ def simulate_eie_layer(spec: LayerSpec, kernel: np.ndarray, x: np.ndarray, hw: A
     return LayerSimulation(counts, cycles, extras)
 
 
+def simulate_ese_layer(spec: LayerSpec, kernel: np.ndarray, x: np.ndarray, hw: Any) -> LayerSimulation:
+    """One layer on one ESE channel as :func:`hwcost.ese.lower` runs it: each of its matrix-vector products
+    (one per row of ``x`` reshaped to ``(-1, fan_in)``: one per time step of a recurrent layer's matrix, one
+    for a plain fully connected layer; one per output position of a convolution) on the live columns, PE
+    schedule of :func:`archsim.eie.simulate` (the recurrence ``archsim.ese`` runs for every product), each
+    product taking ``max(its cycles, ceil(B / dram_bits_per_cycle))`` with ``B`` the matrix's streamed bits
+    (entries, indices and one pointer per PE and column), counted with ``hwcost.ese``'s keys."""
+    import math
+
+    from archsim import eie as archsim_eie
+    from archsim.network import layer_matvecs
+
+    ints = _whole("ese", hw, {"pes": "num_pes", "fifo_depth": "fifo_depth", "num_channels": "num_channels"})
+    pes, channels = ints["pes"], ints["num_channels"]
+    kernel = np.asarray(kernel)
+    if kernel.ndim == 2:
+        w = kernel.T
+        vecs = np.asarray(x).reshape(-1, w.shape[1])
+        alive = np.any(w != 0, axis=0)
+        w, vecs = w[:, alive], vecs[:, alive]
+    else:
+        w, vecs = layer_matvecs(kernel, x)
+    keys = ("pe.mac", "pe.filler", "weight_bram.read", "ptr_bram.read", "fifo.push", "dram.bit", "lut.read",
+            "elementwise.op", "board.cycle")  # fmt: skip
+    counts = dict.fromkeys(keys, 0.0)
+    extras = {"broadcasts": 0.0, "broadcast_stall_cycles": 0.0, "transfer_bound_products": 0.0}
+    if w.shape[1] == 0:  # no live column: nothing is stored, streamed or broadcast
+        return LayerSimulation(counts, 0.0, extras)
+    coo = archsim_eie.CooMatrix.from_dense(w)
+    entries = int(archsim_eie.column_counts(coo, pes, int(hw.index_bits)).entries.sum())
+    stored_bits = entries * (int(hw.weight_bits) + int(hw.index_bits)) + pes * w.shape[1] * int(hw.pointer_bits)
+    transfer = math.ceil(stored_bits / float(hw.dram_bits_per_cycle))
+    cycles = 0.0
+    for vec in vecs:
+        sim = archsim_eie.simulate(coo, vec, pes=pes, fifo_depth=ints["fifo_depth"], index_bits=int(hw.index_bits))
+        cycles += max(sim.cycles, transfer)
+        counts["pe.mac"] += sim.macs
+        counts["pe.filler"] += sim.fillers
+        extras["broadcasts"] += sim.broadcasts
+        extras["broadcast_stall_cycles"] += sim.broadcast_stall_cycles
+        extras["transfer_bound_products"] += float(transfer > sim.cycles)
+    counts["weight_bram.read"] = counts["pe.mac"] + counts["pe.filler"]
+    counts["ptr_bram.read"] = archsim_eie.PTR_READS_PER_COLUMN * pes * extras["broadcasts"]
+    counts["fifo.push"] = float(pes) * extras["broadcasts"]
+    counts["dram.bit"] = len(vecs) * stored_bits / channels
+    counts["board.cycle"] = cycles / channels
+    return LayerSimulation(counts, cycles, extras)
+
+
 class ConvSimulation(NamedTuple):
     """Exact counts of one convolution (one filter group) on a convolution accelerator.
 
@@ -233,6 +282,7 @@ def _conv_network_layer(hardware: str) -> LayerSimulator:
 
 SIMULATORS: dict[str, LayerSimulator] = {
     "eie": simulate_eie_layer,
+    "ese": simulate_ese_layer,
     **{name: _conv_network_layer(name) for name in CONV_SIMULATORS},
 }
 """Cost-model name -> its reference layer simulator."""

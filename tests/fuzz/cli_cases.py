@@ -67,11 +67,11 @@ def _known_keys() -> dict[str, tuple[str, ...]]:
 
 def _known_names() -> frozenset[str]:
     from compress.pipelines import PIPELINES
-    from hwcost.cli.train import MODELS
+    from hwcost.cli.train import model_names
     from hwcost.registry import names
     from hwcost.types import OBJECTIVES
 
-    return frozenset({*names(), *PIPELINES, *MODELS, *OBJECTIVES})
+    return frozenset({*names(), *PIPELINES, *model_names(), *OBJECTIVES})
 
 
 @dataclasses.dataclass

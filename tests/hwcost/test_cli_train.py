@@ -85,3 +85,28 @@ def test_compression_decision_options_reach_the_training_config(tmp_path):
     assert masks.ttq and masks.mode == "ste" and masks.init_threshold == TTQ_INIT_THRESHOLD
     default = experiment_config(build_parser().parse_args(["train"])).train.masks
     assert default.groups is None and not default.ttq and default.mode == "soft" and default.init_threshold == 0.0
+
+
+def test_tiny_lstm_run_on_ese_goes_through_the_common_bridge_and_writes_its_report(tmp_path, capsys, monkeypatch):
+    """``--model lstm --hardware ese``: no special case for the pair; the exact side is ESE's layer simulator,
+    each gate priced per inference (28 products), and the Deep Compression point is skipped (no recipe)."""
+    from models import datasets
+
+    small = datasets.subset(datasets.load_mnist(), 128, 64)
+    monkeypatch.setattr(datasets, "load_mnist", lambda *a, **k: small)
+    out = tmp_path / "run"
+    argv = [
+        "train", "--model", "lstm", "--hardware", "ese", "--objective", "latency", "--out", str(out),
+        "--lambda", "1", "--epochs", "1", "--finetune-epochs", "0", "--magnitude-densities",
+        "--eval-images", "1", "--train-subset", "128", "--dense-epochs", "1", "--quiet",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert "lambda-1" in capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert (report["model"], report["hardware"], report["exact_source"]) == ("lstm", "ese", "archsim")
+    assert {r["kind"] for r in report["rows"]} == {"dense", "joint"}
+    layers = report["points"]["lambda-1"]["model"]["hard"]["layers"]
+    assert [layers[g]["repeats"] for g in ("gate_i", "gate_f", "gate_g", "gate_o", "classifier")] == [28] * 4 + [1]
+    for row in report["rows"]:
+        assert 0.85 < row["hard_over_exact"] < 1.15, row
+    assert (out / "pareto.png").stat().st_size > 0
