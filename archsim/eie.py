@@ -482,7 +482,7 @@ def simulate(
     n_bcast = int(active.size)
     entries = entries_all[:, active]  # (pes, K)
     work = np.maximum(entries, 1)  # one cycle minimum per broadcast column
-    cycles, stall = _schedule(np.ascontiguousarray(work.T), fifo_depth)
+    cycles, stall = fifo_schedule(np.ascontiguousarray(work.T), fifo_depth)
 
     # Spmat words touched per processed slice: entries ptr[j] .. ptr[j+1]-1, 8 per 64-bit word.
     ptr_start = np.cumsum(entries_all, axis=1) - entries_all
@@ -515,7 +515,7 @@ def simulate(
     )
 
 
-def _schedule(work: np.ndarray, fifo_depth: int) -> tuple[int, int]:
+def fifo_schedule(work: np.ndarray, fifo_depth: int) -> tuple[int, int]:
     """Run the FIFO recurrence. ``work``: ``(K, pes)`` cycles per broadcast and PE.
 
     Returns ``(total cycles, LNZD stall cycles)``.

@@ -4,7 +4,7 @@ on FPGA", FPGA'17, arXiv 1612.00694), numpy only, exact integers.
 It runs an LSTM layer with a projection (LSTMP) over an utterance on one channel of ``N`` PEs, on real sparse
 weight matrices, and counts cycles and accesses exactly. It imports nothing from ``hwcost``, ``compress`` or
 ``models``; the CSC entry counts and the FIFO recurrence of one matrix-vector product are EIE's
-(:func:`archsim.eie.column_counts`, ``archsim.eie._schedule``), which ESE's PEs share.
+(:func:`archsim.eie.column_counts`, :func:`archsim.eie.fifo_schedule`), which ESE's PEs share.
 
 Semantics (the schedule ``hwcost/ese.py`` prices; its docstring gives the sources and assumptions):
 
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from archsim.eie import ColumnCounts, CooMatrix, Weights, _schedule, column_counts
+from archsim.eie import ColumnCounts, CooMatrix, Weights, column_counts, fifo_schedule
 
 # --- ESE design point (papers.md sec. 3; assumptions as in hwcost/ese.py) --------------------------------
 DEFAULT_PES = 32  # V-S: 32 PEs per channel
@@ -237,7 +237,7 @@ def simulate(
         key = (k, active.tobytes())
         if key not in cache:
             work = np.maximum(counts.entries[:, active], 1)
-            cycles, stall = _schedule(np.ascontiguousarray(work.T), fifo_depth)
+            cycles, stall = fifo_schedule(np.ascontiguousarray(work.T), fifo_depth)
             cache[key] = (cycles, stall, work.sum(axis=1).astype(np.int64))
         cycles, stall, busy = cache[key]
         macs = int(counts.nonzeros[:, active].sum())

@@ -338,21 +338,25 @@ def _row_split(hw: EieHardware, layer: FcLayer) -> tuple[Array, Array]:
     return top, out - n * (top - 1.0)
 
 
-class _Slices(NamedTuple):
+class ColumnSlices(NamedTuple):
+    """The two row counts of a PE's slice (the busiest PEs' and the others') and their per-column work."""
+
     rows: Array  # (2, ...): [top, top - 1]
     pes_with_top: Array  # n_hi
     work: ColumnWork  # of rows, stacked
 
 
-def _slices(hw: EieHardware, layer: FcLayer) -> _Slices:
+def column_slices(hw: EieHardware, layer: FcLayer) -> ColumnSlices:
+    """:class:`ColumnSlices` of ``layer`` on ``hw`` (items 1-3); computed once, it feeds the latency terms and
+    the entries per broadcast (:func:`latency_terms`, :func:`entries_per_broadcast`)."""
     top, n_hi = _row_split(hw, layer)
     d = _float(layer.weight_density)
     top, d = jnp.broadcast_arrays(top, d)
     rows = jnp.stack([top, top - 1.0])
-    return _Slices(rows, n_hi, column_work(rows, jnp.stack([d, d]), hw.index_bits))
+    return ColumnSlices(rows, n_hi, column_work(rows, jnp.stack([d, d]), hw.index_bits))
 
 
-def _pe_sum(hw: EieHardware, slices: _Slices, per_slice: Array) -> Array:
+def _pe_sum(hw: EieHardware, slices: ColumnSlices, per_slice: Array) -> Array:
     """Chip total of a per-slice quantity evaluated on ``[top, top - 1]`` rows: ``n_hi x[0] + (N - n_hi) x[1]``."""
     n_hi = slices.pes_with_top
     return n_hi * per_slice[0] + (_float(hw.num_pes) - n_hi) * per_slice[1]
@@ -369,9 +373,10 @@ def broadcast_columns(layer: FcLayer) -> Array:
     return _float(layer.in_features) * _float(layer.activation_density)
 
 
-def entries_per_broadcast(hw: EieHardware, layer: FcLayer) -> Array:
-    """Expected entries summed over all PEs for one broadcast column, ``out d + sum_p E[F_p]``."""
-    slices = _slices(hw, layer)
+def entries_per_broadcast(hw: EieHardware, layer: FcLayer, slices: ColumnSlices | None = None) -> Array:
+    """Expected entries summed over all PEs for one broadcast column, ``out d + sum_p E[F_p]`` (``slices``:
+    :func:`column_slices` of the same layer, if already computed)."""
+    slices = column_slices(hw, layer) if slices is None else slices
     return _float(layer.out_features) * _float(layer.weight_density) + _pe_sum(hw, slices, slices.work.entries.fillers)
 
 
@@ -385,7 +390,7 @@ def no_stall_weight(hw: EieHardware, layer: FcLayer, fit: LatencyFit = LATENCY_F
     return jnp.exp(-(x**2))
 
 
-def _latency_terms(hw: EieHardware, layer: FcLayer, slices: _Slices, fit: LatencyFit) -> dict[str, Array]:
+def _latency_terms(hw: EieHardware, layer: FcLayer, slices: ColumnSlices, fit: LatencyFit) -> dict[str, Array]:
     hard = hw.smoothing.hard
     extremum_t = EXTREMUM_TEMPERATURE * hw.smoothing.temperature
     n = _float(hw.num_pes)
@@ -422,15 +427,17 @@ def _latency_terms(hw: EieHardware, layer: FcLayer, slices: _Slices, fit: Latenc
     }
 
 
-def latency_terms(hw: EieHardware, layer: FcLayer) -> dict[str, Array]:
+def latency_terms(hw: EieHardware, layer: FcLayer, slices: ColumnSlices | None = None) -> dict[str, Array]:
     """The latency terms (module docstring, items 4-6), cycles, each ``>= 0``; their sum is the latency.
 
     ``work``: ``M mu``, the busiest PE's mean work; ``end_imbalance``: the excess of the no-stall form
     (the expected maximum of the per-PE sums, the latency with unbounded FIFOs); ``fifo_coupling``: the
     stalls of FIFOs of depth ``D``, ``(1 - beta) (min(max(large, no_stall), cap) - no_stall)``
-    (``large``: ``A`` of item 5; ``cap``: ``C`` of item 6).
+    (``large``: ``A`` of item 5; ``cap``: ``C`` of item 6). ``slices``: :func:`column_slices` of the same
+    layer, if already computed.
     """
-    return _latency_terms(hw, layer, _slices(hw, layer), LATENCY_FIT)
+    slices = column_slices(hw, layer) if slices is None else slices
+    return _latency_terms(hw, layer, slices, LATENCY_FIT)
 
 
 def _total(terms: dict[str, Array]) -> Array:
@@ -442,7 +449,7 @@ def latency_cycles(hw: EieHardware, layer: FcLayer, fit: LatencyFit = LATENCY_FI
 
     ``fit``: the latency coefficients (default :data:`LATENCY_FIT`; ``benchmarks/fit_eie.py`` varies them).
     """
-    return _total(_latency_terms(hw, layer, _slices(hw, layer), fit))
+    return _total(_latency_terms(hw, layer, column_slices(hw, layer), fit))
 
 
 def no_stall_latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
@@ -454,7 +461,7 @@ def no_stall_latency_cycles(hw: EieHardware, layer: FcLayer) -> Array:
 # --- counts ----------------------------------------------------------------------------------------------
 def action_counts(hw: EieHardware, layer: FcLayer) -> Counts:
     """Expected chip-wide action counts of one matrix-vector product (module docstring), dimensionless."""
-    slices = _slices(hw, layer)
+    slices = column_slices(hw, layer)
     m = broadcast_columns(layer)
     n = _float(hw.num_pes)
     k = float(hw.entries_per_spmat_read)
@@ -588,6 +595,7 @@ __all__ = [
     "COST_MODEL",
     "EIE_64PE_45NM",
     "LATENCY_FIT",
+    "ColumnSlices",
     "ColumnWork",
     "EieHardware",
     "LatencyFit",
@@ -596,6 +604,7 @@ __all__ = [
     "check_hardware",
     "check_workload",
     "clock_mhz",
+    "column_slices",
     "column_work",
     "column_work_moments",
     "empty_slice_probability",

@@ -353,8 +353,8 @@ def products(hw: EseHardware, matrices: FcLayer, balanced_density: Scalar) -> Pr
     """:class:`Products` of the matrix-vector products ``matrices`` (an ``FcLayer`` whose leaves are vectors,
     one element per product) on one channel, with load balance ``balanced_density`` (module docstring)."""
     view = eie_view(hw)
-    slices = eie._slices(view, matrices)  # the busiest PE's rows and per-column work (EIE items 1-3)
-    terms = eie.latency_terms(view, matrices)
+    slices = eie.column_slices(view, matrices)  # the busiest PE's rows and per-column work (EIE items 1-3)
+    terms = eie.latency_terms(view, matrices, slices)
     m = eie.broadcast_columns(matrices)
     mu, var = slices.work.mean[0], slices.work.var[0]
     e_n = expected_max_normal(_float(hw.num_pes))
@@ -364,7 +364,7 @@ def products(hw: EseHardware, matrices: FcLayer, balanced_density: Scalar) -> Pr
     t = EXTREMUM_TEMPERATURE * hw.smoothing.temperature
     balanced_excess = smooth_minimum_relative(clamp_non_negative(coupling), excess, t, hard=hw.smoothing.hard)
     beta = _float(balanced_density)
-    per_column = eie.entries_per_broadcast(view, matrices)
+    per_column = eie.entries_per_broadcast(view, matrices, slices)
     nonzeros_per_column = _float(matrices.out_features) * _float(matrices.weight_density)
     cols = _float(matrices.in_features)
     return Products(
@@ -438,18 +438,14 @@ def _frames(layer: LstmLayer | FcLayer) -> Array:
     return jnp.ones(()) if isinstance(layer, FcLayer) else _float(layer.frames)
 
 
-def latency_cycles(hw: EseHardware, layer: LstmLayer | FcLayer) -> Array:
-    """Cycles of the utterance on one channel, ``frames T_frame`` (one product for an ``FcLayer``)."""
-    return _frames(layer) * frame_cost(hw, layer).cycles
-
-
-def action_counts(hw: EseHardware, layer: LstmLayer | FcLayer) -> Counts:
-    """Expected action counts of one utterance on one channel (module docstring), dimensionless."""
+def counts_and_latency(hw: EseHardware, layer: LstmLayer | FcLayer) -> tuple[Counts, Array]:
+    """Expected action counts of one utterance on one channel (module docstring), dimensionless, and its
+    cycles, ``frames T_frame`` (one product for an ``FcLayer``), from one :func:`frame_cost`."""
     frame = frame_cost(hw, layer)
     p, n, frames = frame.products, _float(hw.num_pes), _frames(layer)
     macs, fillers, broadcasts = jnp.sum(p.macs), jnp.sum(p.fillers), jnp.sum(p.broadcasts)
     channels = _float(hw.num_channels)
-    return {
+    counts = {
         "pe.mac": frames * macs,
         "pe.filler": frames * fillers,
         "weight_bram.read": frames * (macs + fillers),
@@ -460,6 +456,17 @@ def action_counts(hw: EseHardware, layer: LstmLayer | FcLayer) -> Counts:
         "elementwise.op": frames * ELEMENTWISE_OPS_PER_CELL * frame.cells,
         "board.cycle": frames * frame.cycles / channels,
     }
+    return counts, frames * frame.cycles
+
+
+def latency_cycles(hw: EseHardware, layer: LstmLayer | FcLayer) -> Array:
+    """Cycles of the utterance on one channel (:func:`counts_and_latency`)."""
+    return counts_and_latency(hw, layer)[1]
+
+
+def action_counts(hw: EseHardware, layer: LstmLayer | FcLayer) -> Counts:
+    """Expected action counts of one utterance on one channel (:func:`counts_and_latency`)."""
+    return counts_and_latency(hw, layer)[0]
 
 
 def per_action_energy_pj(hw: EseHardware) -> dict[str, Scalar]:
@@ -632,6 +639,7 @@ COST_MODEL = CostModel(
         Monotone("energy", "hardware.board_power_w", grid=(0.0, 1.0, 10.0, 41.0, 100.0)),
     ),
     dense_limit=dense_limit,
+    counts_and_latency=counts_and_latency,
 )
 
 __all__ = [
@@ -650,6 +658,7 @@ __all__ = [
     "check_hardware",
     "check_workload",
     "clock_mhz",
+    "counts_and_latency",
     "dense_limit",
     "dense_macs_per_frame",
     "eie_view",
