@@ -73,11 +73,14 @@ def brute_force_window_vectors(c: int, h: int, w: int, r: int, s: int, u: int, p
     return -(-c // 4) * total
 
 
-@pytest.mark.parametrize(
-    ("c", "h", "w", "r", "s", "u", "p"),
-    [(3, 227, 227, 11, 11, 4, 0), (5, 9, 13, 3, 3, 2, 1), (6, 3, 3, 5, 5, 1, 2), (4, 20, 7, 1, 3, 3, 0),
-     (9, 64, 64, 2, 2, 5, 1), (1, 1, 1, 1, 1, 1, 0), (13, 17, 100, 7, 1, 1, 3)],
+ODD_GEOMETRIES = (
+    (3, 227, 227, 11, 11, 4, 0), (5, 9, 13, 3, 3, 2, 1), (6, 3, 3, 5, 5, 1, 2), (4, 20, 7, 1, 3, 3, 0),
+    (9, 64, 64, 2, 2, 5, 1), (1, 1, 1, 1, 1, 1, 0), (13, 17, 100, 7, 1, 1, 3),
 )  # fmt: skip
+"""(C, H, W, R, S, stride, padding) of convolutions whose windows meet tile, border and stride edge cases."""
+
+
+@pytest.mark.parametrize(("c", "h", "w", "r", "s", "u", "p"), ODD_GEOMETRIES)
 def test_input_stationary_reads_each_window_vector_once(c, h, w, r, s, u, p):
     res = dcnn.simulate(np.ones((2, c, r, s)), np.ones((c, h, w)), u, p)
     assert res.counts["activation_sram.read"] == brute_force_window_vectors(c, h, w, r, s, u, p)

@@ -17,6 +17,7 @@ from hwcost import dcnn, scnn
 from hwcost.cost import price_action_counts
 from hwcost.types import ConvLayer, total
 from models import conv_specs
+from tests.archsim.test_dcnn import ODD_GEOMETRIES
 
 DETERMINISTIC = ("halo.transfer", "ppu.relu", "accumulator.read")
 
@@ -128,11 +129,7 @@ def test_dcnn_counts_and_cycles_match_the_simulator(optimized):
         assert float(counts["multiplier.multiply"]) == pytest.approx(sim.counts["multiplier.multiply"], rel=0.03)
 
 
-@pytest.mark.parametrize(
-    ("c", "h", "w", "r", "s", "u", "p"),
-    [(3, 227, 227, 11, 11, 4, 0), (5, 9, 13, 3, 3, 2, 1), (6, 3, 3, 5, 5, 1, 2), (4, 20, 7, 1, 3, 3, 0),
-     (9, 64, 64, 2, 2, 5, 1), (1, 1, 1, 1, 1, 1, 0), (13, 17, 100, 7, 1, 1, 3)],
-)  # fmt: skip
+@pytest.mark.parametrize(("c", "h", "w", "r", "s", "u", "p"), ODD_GEOMETRIES)
 def test_dcnn_input_stationary_reads_match_the_simulator_on_odd_geometries(c, h, w, r, s, u, p):
     sim = dcnn_sim.simulate(np.ones((2, c, r, s)), np.ones((c, h, w)), u, p)
     layer = ConvLayer(float(c), 2.0, float(r), float(s), float(h), float(w), float(sim.out_h), float(sim.out_w),
