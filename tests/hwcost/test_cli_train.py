@@ -4,6 +4,7 @@ and a rerun resumes from what is on disk."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,16 @@ def test_unreachable_budget_states_the_floor(capsys, tmp_path):
     assert "allowed: (" in err and "density 0" in err
 
 
+def _lasting_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.endswith((".corrupt", ".lock"))}  # fmt: skip
+
+
 def test_tiny_run_writes_report_model_and_plot_and_reruns_from_disk(tmp_path, capsys):
+    """A tiny run writes its outputs; a rerun finds every point on disk; a run killed after a point's epoch
+    checkpoint was written but before the point was, whose checkpoint was then cut short (an older version's
+    in-place write, a full disk), names the checkpoint, sets it aside as ``.corrupt``, trains the point again
+    and leaves every output file bit-identical to the uninterrupted run's; a cut point file is recomputed."""
     out = tmp_path / "run"
     argv = [
         "train", "--out", str(out), "--lambda", "0.5", "--epochs", "1", "--finetune-epochs", "0",
@@ -65,6 +75,18 @@ def test_tiny_run_writes_report_model_and_plot_and_reruns_from_disk(tmp_path, ca
     assert second["rows"] == report["rows"]
     assert main(["report", str(out)]) == 0
     assert "lambda-0.5" in capsys.readouterr().out
+    # a cut epoch checkpoint of a point whose point file is missing
+    reference = _lasting_files(out)
+    ckpt = out / "checkpoints" / "lambda-0.5.ckpt"
+    (out / "points" / "lambda-0.5.json").unlink()
+    ckpt.write_bytes(reference["checkpoints/lambda-0.5.ckpt"][:1000])
+    assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {ckpt} does not parse"), err
+    assert "lambda-0.5.ckpt.corrupt" in err[0]
+    corrupt = out / "checkpoints" / "lambda-0.5.ckpt.corrupt"
+    assert corrupt.read_bytes() == reference["checkpoints/lambda-0.5.ckpt"][:1000]
+    assert _lasting_files(out) == reference
     # a point cut short by a kill (an older version's in-place write) is named, set aside and recomputed
     point = out / "points" / "lambda-0.5.json"
     point.write_text(point.read_text()[:200])

@@ -194,42 +194,6 @@ def test_checkpoint_metadata_is_strict_json_with_a_note(tmp_path):
     assert meta == {"history": [{"loss": None, "non_finite": {"loss": "NaN"}}]}
 
 
-TINY_TRAIN = [
-    "train", "--lambda", "0.5", "--epochs", "1", "--finetune-epochs", "0", "--magnitude-densities", "0.1",
-    "--no-deep-compression", "--eval-images", "1", "--train-subset", "256", "--dense-epochs", "1", "--quiet",
-]  # fmt: skip
-
-
-def _lasting_files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file() and not p.name.endswith((".corrupt", ".lock"))}  # fmt: skip
-
-
-def test_train_resumed_over_a_cut_checkpoint_gives_the_uninterrupted_outputs(tmp_path, capsys):
-    """A run killed after a point's epoch checkpoint was written but before the point was (here: its point file
-    removed), whose checkpoint was then cut short (an older version's in-place write, a full disk): the rerun
-    names the checkpoint, sets it aside as ``.corrupt``, trains the point again, and every output file is
-    bit-identical to the uninterrupted run's."""
-    from hwcost.cli import main
-
-    out = tmp_path / "run"
-    argv = [*TINY_TRAIN, "--out", str(out)]
-    assert main(argv) == 0
-    reference = _lasting_files(out)
-    ckpt = out / "checkpoints" / "lambda-0.5.ckpt"
-    (out / "points" / "lambda-0.5.json").unlink()
-    ckpt.write_bytes(reference["checkpoints/lambda-0.5.ckpt"][:1000])
-    capsys.readouterr()
-    assert main(argv) == 0
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith(f"warning: {ckpt} does not parse"), err
-    assert "lambda-0.5.ckpt.corrupt" in err[0]
-    assert (out / "checkpoints" / "lambda-0.5.ckpt.corrupt").read_bytes() == reference["checkpoints/lambda-0.5.ckpt"][
-        :1000
-    ]
-    assert _lasting_files(out) == reference
-
-
 # --- strict JSON ------------------------------------------------------------------------------------------
 def test_non_finite_numbers_are_null_with_a_note_naming_each_field():
     import math
