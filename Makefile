@@ -37,6 +37,23 @@ test-all: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/python benchmarks/reproduce.py
 
+# Program traces (archsim.traces.program_set): gcc and valgrind for the native lackey memory traces, the
+# bare-metal RISC-V cross compiler for the RV64IM builds; apt-get installs only what is missing (sudo only
+# when not root).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+TOOLS_PKGS := gcc:gcc nm:binutils valgrind:valgrind riscv64-unknown-elf-gcc:gcc-riscv64-unknown-elf
+
+.PHONY: tools traces
+tools:
+	@missing="$$(for p in $(TOOLS_PKGS); do command -v $${p%%:*} >/dev/null 2>&1 || echo $${p#*:}; done)"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else echo "tools present: gcc, nm, valgrind, riscv64-unknown-elf-gcc"; fi
+
+traces: tools $(STAMP)
+	$(BIN)/python benchmarks/make_traces.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
