@@ -878,6 +878,14 @@ def class_mix(trace: Trace) -> dict[str, float]:
     return {name: float(c) / max(trace.pc.size, 1) for name, c in zip(CLASSES, counts, strict=True)}
 
 
+def make_traces(cache_dir: str | Path) -> list[dict]:
+    """The RV64IM traces of the whole program set, one row each (:func:`archsim.traces.rv64_build.make_traces`;
+    the trace-set hook of ``benchmarks/make_traces.py``)."""
+    from archsim.traces import rv64_build  # here, not at the top: rv64_build imports this module
+
+    return rv64_build.make_traces(cache_dir)
+
+
 # --- persistence ----------------------------------------------------------------------------------------------
 def save_trace(path: str | Path, trace: Trace, **metadata: int | str) -> Path:
     """Write a trace as a compressed ``.npz`` (atomically: a temporary file renamed into place).

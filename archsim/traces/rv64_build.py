@@ -24,6 +24,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from archsim.traces import program_set, rv64
 
 PROGRAMS_DIR = Path(__file__).resolve().parent / "programs"
@@ -178,9 +180,9 @@ def trace_elf(elf: str | Path, cache_dir: str | Path | None = None, *, name: str
     )
 
 
-def instruction_trace(name: str, small: bool, cache_dir: str | Path | None = None) -> Path:
+def build_program(name: str, small: bool, cache_dir: str | Path | None = None) -> Path:
     """Build program ``name`` of :data:`archsim.traces.program_set.PROGRAMS` for RV64IM (``-DSMALL`` when
-    ``small``), run it, check its checksum, and return its cached ``.npz`` trace (see :func:`trace_elf`).
+    ``small``); return the cached ELF's path (:func:`build_elf`).
 
     Generated headers (``spmv_csc``'s weights) are written by
     :func:`archsim.traces.program_set.write_generated_headers`; their contents are part of the build key.
@@ -188,21 +190,32 @@ def instruction_trace(name: str, small: bool, cache_dir: str | Path | None = Non
     Raises:
         ValueError: ``name`` is not a program of the set.
         ToolMissingError: the cross compiler is missing.
-        RuntimeError: the RISC-V checksum differs from :func:`archsim.traces.program_set.reference_checksum`.
     """
     p = program_set.program(name)
-    variant = "small" if small else "full"
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache, prefix=".headers-") as gen:
         program_set.write_generated_headers(name, gen)
-        elf = build_elf(
+        return build_elf(
             program_set.PROGRAMS_DIR / p.source,
             defines=(SMALL_DEFINE,) if small else (),
             include_dirs=(gen,),
             cache_dir=cache,
         )
-    path = trace_elf(elf, cache, name=f"{name}-{variant}")
+
+
+def instruction_trace(name: str, small: bool, cache_dir: str | Path | None = None) -> Path:
+    """Build program ``name`` for RV64IM (:func:`build_program`), run it, check its checksum, and return its
+    cached ``.npz`` trace (:func:`trace_elf`; read it with :func:`archsim.traces.rv64.load_trace`).
+
+    Raises:
+        ValueError: ``name`` is not a program of the set.
+        ToolMissingError: the cross compiler is missing.
+        RuntimeError: the RISC-V checksum differs from :func:`archsim.traces.program_set.reference_checksum`.
+    """
+    variant = "small" if small else "full"
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = trace_elf(build_program(name, small, cache), cache, name=f"{name}-{variant}")
     checksum = int(rv64.load_trace_metadata(path)["exit_value"])
     reference = program_set.reference_checksum(name, variant)
     if checksum != reference:
@@ -211,3 +224,27 @@ def instruction_trace(name: str, small: bool, cache_dir: str | Path | None = Non
             f"{reference}: allowed equal"
         )
     return path
+
+
+def make_traces(cache_dir: str | Path) -> list[dict]:
+    """Every program of the set, full and small, traced on RV64IM (:func:`instruction_trace`, in
+    ``<cache_dir>/rv64``): one row per trace with its checksum, instruction count, class counts and file."""
+    rows = []
+    for small in (False, True):
+        for name in program_set.names():
+            path = instruction_trace(name, small, Path(cache_dir) / "rv64")
+            meta = rv64.load_trace_metadata(path)
+            trace = rv64.load_trace(path)
+            counts = np.bincount(trace.cls.astype(np.int64), minlength=len(rv64.CLASSES))
+            rows.append({
+                "program": name,
+                "variant": "small" if small else "full",
+                "checksum": int(meta["exit_value"]),
+                "instructions": int(meta["instructions"]),
+                **{f"{c}_instructions": int(k) for c, k in zip(rv64.CLASSES, counts, strict=True)},
+                "taken_branches": int((trace.taken & (trace.cls == rv64.BRANCH)).sum()),
+                "trace_file": path.name,
+                "trace_bytes": path.stat().st_size,
+                "elf_sha256": meta["elf_sha256"],
+            })  # fmt: skip
+    return rows
