@@ -33,9 +33,9 @@ INSTR, LOAD, STORE, MODIFY = 0, 1, 2, 3
 KIND_NAMES = ("I", "L", "S", "M")
 """Lackey's letter of each kind, indexed by kind."""
 ALLOWED_FORMS = (
-    "'I  ADDR,SIZE' (instruction fetch), ' L ADDR,SIZE' (load), ' S ADDR,SIZE' (store), ' M ADDR,SIZE' "
-    "(modify), ADDR hexadecimal (at most 16 digits, below 2**63), SIZE decimal >= 1, or a valgrind message "
-    "'==PID== ...'"
+    "'I  ADDR,SIZE' (instruction fetch: I and two spaces), ' L ADDR,SIZE' (load), ' S ADDR,SIZE' (store) or "
+    "' M ADDR,SIZE' (modify: a space, the letter, a space), ADDR hexadecimal (at most 16 digits, below 2**63), "
+    "SIZE decimal >= 1; or a valgrind message '==PID== ...'"
 )
 MAX_ADDRESS_DIGITS = 16
 """Most hexadecimal digits of an address (64 bits)."""

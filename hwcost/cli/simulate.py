@@ -9,6 +9,8 @@ Usage::
                     [--output-density D] [--seed S] [--json]
     hwcost simulate scnn --list-layers
     hwcost simulate ese --weights LSTMP.npz|FOLDER [--frames N] [--seed S] [--hw FIELD=VALUE ...] [--json]
+    hwcost simulate cache --trace FILE [--size-kb 32 --ways 4 --line 64] [--holiswap --epoch E --threshold T]
+                    [--seed S] [--json]
 
 EIE: ``W.npy`` holds the weight matrix, shape ``(out_features, in_features)`` (rows are outputs,
 ``y = W a``); ``a.npy`` the input activation vector, shape ``(in_features,)``. The convolution accelerators
@@ -33,6 +35,15 @@ utterance has ``--frames`` frames (default 8) of standard normal inputs ``x_t`` 
 The summary adds ``latency_us_per_frame``, ``pe_utilisation``, ``sparse_gops`` and
 ``dense_equivalent_tops`` (``num_channels`` channels each running one utterance) to cycles, time and energy
 (the utterance's share of the board power).
+
+Cache (an L1-I and an L1-D on a memory trace, :mod:`hwcost.experiments.cache_simulation`): ``--trace`` is the
+output of ``valgrind --tool=lackey --trace-mem=yes`` (plain or ``.gz``); a truncated trace is read up to its
+last complete line and the skipped lines are reported. Both caches (default 32 KB, 4-way, 64-byte lines, LRU,
+write-allocate, write-back, each way its own subarray at its own wire distance) run as they are and, with
+``--holiswap``, with hot-line swapping into the nearest way (epoch ``--epoch`` set accesses, default 128; a
+line hot at ``--threshold`` hits, default 64; ``--seed`` seeds the logarithmic counters). Reported per cache:
+accesses, hits, misses, hits per physical way, swaps and swap stall cycles, the wire energy per way and in
+all, and with ``--holiswap`` the baseline's wire energy and the saving.
 """
 
 from __future__ import annotations
@@ -46,12 +57,16 @@ import numpy as np
 from hwcost.cli.output import format_table, parse_assignments, print_json
 from hwcost.errors import UsageError
 
-HELP = "Simulate one layer on an accelerator (reference simulator and cost model side by side)."
+HELP = (
+    "Simulate one layer on an accelerator (reference simulator and cost model side by side), or an L1 cache on a "
+    "memory trace."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost simulate``."""
-    parser.add_argument("hardware", help="cost model with a reference simulator (eie, ese, scnn, dcnn, dcnn-opt)")
+    parser.add_argument("hardware", help="cost model with a reference simulator (eie, ese, scnn, dcnn, dcnn-opt), "
+                        "or cache: an L1-I and L1-D on a lackey memory trace")  # fmt: skip
     source = parser.add_mutually_exclusive_group()  # one of them is required (checked in run)
     source.add_argument("--weights", help="weights (.npy): eie (out_features, in_features); convolution (K, C, R, S); "
                         "ese: an .npz or a folder of .npy files with gate_i, gate_f, gate_g, gate_o (cells, inputs + "
@@ -69,11 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activation-density", type=float, default=None,
                         help="with --layer: input density in [0, 1] (default: the published one)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=None,
-                        help="with --layer: seed of the random tensors; ese: of the random inputs (>= 0)")  # fmt: skip
+                        help="with --layer: seed of the random tensors; ese: of the random inputs; cache: of the "
+                        "logarithmic hit counters (>= 0)")  # fmt: skip
     parser.add_argument("--frames", type=int, default=None,
                         help=f"ese: frames of the utterance, 1..{MAX_FRAMES} (default {ESE_FRAMES})")  # fmt: skip
     parser.add_argument("--hw", action="append", default=[], metavar="FIELD=VALUE",
                         help="replace a field of the paper-default hardware, e.g. num_pes=8 (repeatable)")  # fmt: skip
+    _add_cache_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _require_an_input(parser)
 
@@ -93,6 +110,9 @@ MISSING_INPUT = (
 )
 
 
+MISSING_TRACE = "the following arguments are required with hardware 'cache': --trace (a lackey memory trace)"
+
+
 def _require_an_input(parser: argparse.ArgumentParser) -> None:
     """Make ``parser`` refuse a command line without ``--weights``, ``--layer`` or ``--list-layers`` as a usage
     error (one line, exit status 2, :class:`hwcost.cli.OneLineParser`), naming ``--weights, --activations``
@@ -102,7 +122,10 @@ def _require_an_input(parser: argparse.ArgumentParser) -> None:
 
     def parse_known_args(args=None, namespace=None):
         parsed, extras = parse(args, namespace)
-        if parsed.weights is None and parsed.layer is None and not parsed.list_layers:
+        if parsed.hardware == CACHE:
+            if parsed.trace is None:
+                parser.error(MISSING_TRACE)
+        elif parsed.weights is None and parsed.layer is None and not parsed.list_layers:
             parser.error(MISSING_INPUT)
         return parsed, extras
 
@@ -199,7 +222,13 @@ def run(args: argparse.Namespace) -> int:
     from hwcost.experiments.simulators import SIMULATORS
     from hwcost.experiments.single_layer import CONV_HARDWARE
 
-    check_choice("hardware", args.hardware, tuple(sorted({*SIMULATORS, ESE})))
+    check_choice("hardware", args.hardware, tuple(sorted({*SIMULATORS, ESE, CACHE})))
+    if args.hardware == CACHE:
+        return _run_cache(args)
+    wrong = _given(args, CACHE_ONLY) + (["--holiswap"] if args.holiswap else [])
+    if wrong:
+        raise UsageError(f"{wrong[0]} applies to hardware 'cache' (an L1 cache on a lackey trace), not to "
+                         f"hardware={args.hardware!r}")  # fmt: skip
     _check_numbers(args)
     if args.hardware == ESE:
         return _run_ese(args)
@@ -409,6 +438,74 @@ def _check_conv_shapes(weights: np.ndarray, activations: np.ndarray, stride: int
             f"{h + 2 * padding} x {w + 2 * padding} gives Ho x Wo={out_h} x {out_w}; allowed: padding >= "
             f"{max(0, -(-(max(r - h, s - w)) // 2))} for this kernel and input"
         )
+
+
+CACHE = "cache"
+"""The L1 cache simulator: its input is a memory trace, not a layer (:mod:`hwcost.experiments.cache_simulation`)."""
+CACHE_ONLY = ("trace", "size_kb", "ways", "line", "epoch", "threshold")
+"""Options of ``hwcost simulate cache`` only (with the flag ``--holiswap``)."""
+
+
+def _add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``hwcost simulate cache``."""
+    from hwcost.experiments.cache_simulation import DEFAULT_EPOCH, DEFAULT_SIZE_KB, DEFAULT_THRESHOLD
+
+    group = parser.add_argument_group("cache (an L1-I and an L1-D on a memory trace)")
+    group.add_argument("--trace", metavar="FILE", help="cache: a lackey memory trace (valgrind --tool=lackey "
+                       "--trace-mem=yes), plain or .gz")  # fmt: skip
+    group.add_argument("--size-kb", type=int, default=None, help=f"cache: capacity in KB, a power of two "
+                       f"(default {DEFAULT_SIZE_KB})")  # fmt: skip
+    group.add_argument("--ways", type=int, default=None, help="cache: associativity, each way a subarray (default 4)")
+    group.add_argument("--line", type=int, default=None, help="cache: line size in bytes, a power of two (default 64)")
+    group.add_argument("--holiswap", action="store_true", help="cache: also run with HoLiSwap hot-line swapping")
+    group.add_argument("--epoch", type=int, default=None, help=f"cache with --holiswap: E, set accesses per epoch "
+                       f"(default {DEFAULT_EPOCH})")  # fmt: skip
+    group.add_argument("--threshold", type=int, default=None, help=f"cache with --holiswap: T, hits per epoch that "
+                       f"make a line hot, in [1, E] (default {DEFAULT_THRESHOLD})")  # fmt: skip
+
+
+def _run_cache(args: argparse.Namespace) -> int:
+    from hwcost.experiments import cache_simulation as cs
+
+    wrong = [f for f in _given(args, (*CONV_ONLY, "frames")) if f != "--seed"] + [
+        flag for flag, given in (("--weights", args.weights), ("--activations", args.activations),
+                                 ("--layer", args.layer), ("--list-layers", args.list_layers or None),
+                                 ("--hw", args.hw or None)) if given is not None]  # fmt: skip
+    if wrong:
+        raise UsageError(f"{wrong[0]} does not apply to hardware='cache': give --trace (a lackey memory trace) and "
+                         "optionally --size-kb, --ways, --line, --holiswap, --epoch, --threshold, --seed")  # fmt: skip
+    if not args.holiswap and (args.epoch is not None or args.threshold is not None):
+        flag = "--epoch" if args.epoch is not None else "--threshold"
+        raise UsageError(f"{flag} goes with --holiswap (the epoch and threshold of hot-line detection)")
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"seed={args.seed} is outside the allowed range; allowed: an integer >= 0")
+    chosen = {"size_kb": args.size_kb, "ways": args.ways, "line_bytes": args.line, "epoch": args.epoch,
+              "threshold": args.threshold, "seed": args.seed}  # fmt: skip
+    config = cs.cache_config(holiswap=args.holiswap, **{k: v for k, v in chosen.items() if v is not None})
+    if Path(args.trace).is_dir():
+        raise UsageError(f"trace {args.trace!r} is a folder; give a lackey trace file")
+    if not Path(args.trace).is_file():
+        raise UsageError(f"trace file {args.trace!r} not found")
+    report = cs.cache_report(args.trace, config)
+    if args.json:
+        print_json(report)
+        return 0
+    trace, cache, geometry = report["trace"], report["cache"], report["geometry"]
+    kinds = ", ".join(f"{k} {v}" for k, v in trace["records_by_kind"].items())
+    print(f"cache: {args.trace}: {trace['records']} records ({kinds}), {trace['valgrind_messages']} valgrind "
+          f"messages ignored, {trace['skipped_lines']} incomplete line(s) skipped"
+          + (" (the trace is truncated)" if trace["truncated"] else ""))  # fmt: skip
+    print(f"{cache['size_bytes'] // 1024} KB, {cache['ways']}-way, {cache['line_bytes']}-byte lines, {cache['sets']} "
+          f"sets, LRU, write-allocate, write-back; ways at {', '.join(f'{d:.3g}' for d in geometry['way_distance_mm'])}"
+          f" mm ({geometry['nearest_to_farthest_ratio']:.3g}x), {geometry['wire_pj_per_bit_mm']:g} pJ/bit/mm at "
+          f"{geometry['node_nm']:g} nm, {geometry['bits_per_access']} bits per access"
+          + (f"; HoLiSwap E={cache['epoch']}, T={cache['threshold']}, logarithmic counters (seed {cache['seed']}), "
+             f"{cache['swap_stall_cycles_per_swap']} stall cycles per swap" if cache["holiswap"] else ""))  # fmt: skip
+    print(format_table(cs.summary_rows(report), ("quantity", "l1i", "l1d")))
+    print()
+    rows = cs.way_rows(report)
+    print(format_table(rows, tuple(rows[0])))
+    return 0
 
 
 def _print_breakdown(report: dict) -> None:
