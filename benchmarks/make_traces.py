@@ -10,8 +10,9 @@ writes ``benchmarks/results/traces.json``.
 
 Hook for further trace sets: every function in :data:`TRACE_SETS` is called with the cache folder and
 returns rows (dicts with at least ``"program"``) that are printed and stored under their set's name in
-``traces.json``. The RISC-V instruction traces join through it: if ``archsim.traces.rv64`` exists and
-defines ``make_traces(cache_dir: pathlib.Path) -> list[dict]``, it is added as the ``"riscv"`` set.
+``traces.json``. The RISC-V instruction traces join through it as the ``"riscv"`` set: the function
+``archsim.traces.rv64.make_traces(cache_dir: pathlib.Path) -> list[dict]``, where that module defines it
+(``--no-riscv`` leaves them out; a missing cross compiler is reported and the set skipped).
 
 Run: ``make traces`` (installs valgrind where missing), or ``.venv/bin/python benchmarks/make_traces.py``.
 """
@@ -45,15 +46,21 @@ WEIGHT_FIELDS = ("model", "layer", "density", "nnz", "scale", "test_accuracy_pru
 TraceSet = Callable[[Path], list[dict]]
 
 
-def _riscv_trace_set() -> TraceSet | None:
-    """``archsim.traces.rv64.make_traces`` if that module exists and defines it, else ``None``."""
+def _optional_module(name: str):
+    """Module ``name`` if it exists, else ``None`` (an error inside an existing module is raised)."""
     try:
-        rv64 = importlib.import_module("archsim.traces.rv64")
+        return importlib.import_module(name)
     except ModuleNotFoundError as e:
-        if e.name != "archsim.traces.rv64":
+        if e.name != name:
             raise
         return None
-    return getattr(rv64, "make_traces", None)
+
+
+def _riscv_trace_set() -> TraceSet | None:
+    """``archsim.traces.rv64.make_traces`` (the RV64IM instruction traces of the same programs) if that module
+    exists and defines it, else ``None``."""
+    rv64 = _optional_module("archsim.traces.rv64")
+    return getattr(rv64, "make_traces", None) if rv64 is not None else None
 
 
 #: HOOK: further trace sets, name -> function(cache_dir) -> rows (see the module docstring).
@@ -151,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also write the SMALL traces as test fixtures into this folder (default {FIXTURES.relative_to(ROOT)})",
     )  # fmt: skip
     parser.add_argument("--force", action="store_true", help="rebuild and retrace even where cached")
+    parser.add_argument("--no-riscv", action="store_true", help="leave out the RISC-V instruction traces")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     for name in args.programs:
@@ -173,10 +181,26 @@ def main(argv: list[str] | None = None) -> int:
 
     extra: dict[str, list[dict]] = {}
     for set_name, make in TRACE_SETS.items():
-        extra[set_name] = make(Path(cache_dir))
+        if set_name == "riscv" and args.no_riscv:
+            continue
+        try:
+            extra[set_name] = make(Path(cache_dir))
+        except RuntimeError as e:  # a missing cross compiler skips the set; any other failure stops the script
+            if type(e).__name__ != "ToolMissingError":
+                raise
+            print(f"\n{set_name}: skipped ({e})")
+            continue
+        native = {(r["program"], r["variant"]): r["native_checksum"] for r in rows}
         print(f"\n{set_name}: {len(extra[set_name])} traces")
         for r in extra[set_name]:
-            print("  " + ", ".join(f"{k}={v}" for k, v in r.items()))
+            same = native.get((r["program"], r.get("variant")))
+            if "checksum" in r and same is not None and r["checksum"] != same:
+                raise RuntimeError(
+                    f"checksum of {r['program']} ({r.get('variant')}) on {set_name} = {r['checksum']}, native = "
+                    f"{same}: allowed equal"
+                )
+            shown = {k: r[k] for k in ("program", "variant", "checksum", "instructions", "trace_bytes") if k in r}
+            print("  " + ", ".join(f"{k}={v}" for k, v in shown.items()) + (", equals native" if same is not None else ""))
 
     fc1 = ps.load_fc1().meta
     result = {
@@ -195,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     ps.write_atomically(args.out, (json.dumps(result, indent=2) + "\n").encode())
     print(f"\n{len(rows)} traces in {result['seconds']} s; wrote {args.out}")
     if not TRACE_SETS:
-        print("(no further trace sets: archsim.traces.rv64 with make_traces is not present)")
+        print("(no further trace sets: archsim.traces.rv64 is not present)")
     return 0
 
 
