@@ -200,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{same}: allowed equal"
                 )
             shown = {k: r[k] for k in ("program", "variant", "checksum", "instructions", "trace_bytes") if k in r}
-            print("  " + ", ".join(f"{k}={v}" for k, v in shown.items()) + (", equals native" if same is not None else ""))
+            print(
+                "  " + ", ".join(f"{k}={v}" for k, v in shown.items()) + (", equals native" if same is not None else "")
+            )
 
     fc1 = ps.load_fc1().meta
     result = {
