@@ -44,12 +44,12 @@ MAX_SIZE_DIGITS = 9
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of a gzip file (RFC 1952)."""
 
-_HEX = np.full(256, -1, dtype=np.int64)
+_HEX = np.full(256, 255, dtype=np.uint8)  # digit value of each byte, 255 for a byte that is not a digit
 for _i, _c in enumerate(b"0123456789abcdef"):
     _HEX[_c] = _i
 for _i, _c in enumerate(b"ABCDEF"):
     _HEX[_c] = 10 + _i
-_DEC = np.full(256, -1, dtype=np.int64)
+_DEC = np.full(256, 255, dtype=np.uint8)
 for _i, _c in enumerate(b"0123456789"):
     _DEC[_c] = _i
 
@@ -155,23 +155,25 @@ def _malformed(path: str, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray,
 def _parse_digits(
     buf: np.ndarray, first: np.ndarray, stop: np.ndarray, table: np.ndarray, base: int, max_digits: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The numbers written in ``buf[first:stop]`` per record in ``base`` (digit values from ``table``), as
-    int64 (exact below 2**63; the caller checks the range), and a mask of the records whose field is not a
-    number (empty, too long, or a character that is not a digit)."""
+    """The numbers written in ``buf[first:stop]`` per record in ``base`` (digit values from ``table``, 255 for a
+    character that is not a digit), as int64, and a mask of the records whose field is not a number below
+    2**63 (empty, too long, a character that is not a digit). Records are grouped by field length (a trace
+    has few), and each group is read one digit column at a time."""
     length = stop - first
     bad = (length < 1) | (length > max_digits)
     value = np.zeros(first.shape, dtype=np.uint64)
-    overflow = np.zeros(first.shape, dtype=bool)
-    for j in range(max_digits):  # the j-th digit from the right
-        has = length > j
-        pos = np.where(has, stop - 1 - j, 0)
-        digit = table[buf[pos]]
-        bad |= has & (digit < 0)
-        weight = np.uint64(base) ** np.uint64(j)
-        value += np.where(has, np.maximum(digit, 0).astype(np.uint64) * weight, np.uint64(0))
-        if base == 16 and j == MAX_ADDRESS_DIGITS - 1:
-            overflow |= has & (digit >= 8)  # the top bit of a 16-digit address: beyond int64
-    bad |= overflow
+    for digits in np.unique(length[~bad]).tolist():
+        rows = np.flatnonzero(length == digits)
+        start = first[rows]
+        number = np.zeros(rows.shape, dtype=np.uint64)
+        wrong = np.zeros(rows.shape, dtype=bool)
+        for j in range(digits):
+            digit = table[buf[start + j]]
+            wrong |= digit == 255
+            number = number * np.uint64(base) + digit
+        value[rows] = number
+        bad[rows] |= wrong
+    bad |= value >= np.uint64(2**63)  # 16 hexadecimal digits with the top bit set
     return np.where(bad, 0, value).astype(np.int64), bad
 
 
@@ -196,7 +198,7 @@ def read(path: str | Path) -> LackeyTrace:
     padded = np.concatenate((buf, np.zeros(3, dtype=np.uint8)))  # the first three bytes of a short line
 
     c0, c1, c2 = (np.where(length > k, padded[starts + k], 0) for k in range(3))
-    message = (c0 == ord("=")) & (c1 == ord("=")) & (_DEC[c2] >= 0)
+    message = (c0 == ord("=")) & (c1 == ord("=")) & (_DEC[c2] != 255)
     instr = (c0 == ord("I")) & (c1 == ord(" ")) & (c2 == ord(" "))
     data_kind = np.full(c1.shape, -1, dtype=np.int64)
     for kind, letter in ((LOAD, "L"), (STORE, "S"), (MODIFY, "M")):
