@@ -23,8 +23,8 @@ Pipeline of :func:`trace` (results cached, so a trace is produced once and reuse
 Reproducibility: the records depend only on the sources, the flags and the tool versions, provided the
 program runs with the same environment and the same length of working-directory path (both sit on the
 client stack, so they move its addresses). :func:`run_lackey` therefore runs the program with an empty
-environment, as ``./program``, in a fresh ``/tmp/hwcost-lackey-XXXXXXXX`` folder (always the same length).
-Measured on this machine kind (valgrind 3.19, gcc 12.2): two runs give identical records.
+environment, as ``./program``, in a fresh ``/tmp/hwcost-lackey-XXXXXXXX`` folder (always the same length);
+the tests compare a fresh trace's records with the committed fixture's.
 
 Cache: ``$HWCOST_TRACE_DIR`` if set, else ``.cache/traces`` under the repository, one folder per program,
 variant and key (:func:`cache_key`: SHA-256 of the sources, the generated weight header, the flags, the

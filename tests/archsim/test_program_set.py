@@ -58,14 +58,19 @@ def test_fixture_parses_as_lackey_and_its_counts_match_the_manifest(name):
     assert summary.kernel.instructions > 0.5 * summary.total.instructions  # the kernel dominates
 
 
-def test_fixtures_read_with_the_lackey_reader_where_present():
+@pytest.mark.parametrize("name", sorted(MANIFEST["traces"]))
+def test_fixture_reads_with_the_lackey_reader_where_present(name):
     if importlib.util.find_spec("archsim.traces.lackey") is None:
         pytest.skip("archsim.traces.lackey is not present")
     from archsim.traces import lackey
 
-    name = ps.trace_file_name("sort", "small")
+    entry = MANIFEST["traces"][name]
     trace = lackey.read(FIXTURES / name)
-    assert len(trace) > 0
+    total = entry["total"]
+    assert trace.counts() == {
+        "I": total["instructions"], "L": total["loads"], "S": total["stores"], "M": total["modifies"]
+    }  # fmt: skip
+    assert trace.valgrind_messages == entry["valgrind_lines"] and not trace.truncated
 
 
 @pytest.mark.parametrize("name", ps.names())
@@ -132,6 +137,21 @@ def test_trace_small_program_end_to_end_and_reuse_the_cache(tmp_path):
         assert first.summary.records_sha256 == entry["records_sha256"]
     again = ps.trace("sort", "small", tmp_path)
     assert again.cached and again.key == first.key and again.summary == first.summary
+
+
+def test_committed_full_traces_are_sized_for_the_simulators():
+    # Sizing rule of the program set: a native lackey trace of 0.3 to 3 million records, at most about 2
+    # million dynamic instructions per kernel (also on RV64IM, whose emulator is pure Python), SMALL about 10x less.
+    results = json.loads((ROOT / "benchmarks" / "results" / "traces.json").read_text())
+    rows = {(r["program"], r["variant"]): r for r in results["lackey_traces"]}
+    for name in ps.names():
+        full, small = rows[name, "full"], rows[name, "small"]
+        assert 300_000 <= full["total"]["records"] <= 3_000_000
+        assert full["kernel"]["instructions"] <= 2_000_000
+        assert 5 <= full["kernel"]["instructions"] / small["kernel"]["instructions"] <= 15
+        assert full["native_checksum"] == full["reference_checksum"]
+    for r in results.get("riscv", []):
+        assert r["instructions"] <= 2_000_000 and r["checksum"] == rows[r["program"], r["variant"]]["native_checksum"]
 
 
 def test_cache_key_changes_with_variant_and_tools():
