@@ -152,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="trace cache (default $HWCOST_TRACE_DIR or .cache/traces)"
     )
-    parser.add_argument("--programs", nargs="*", default=list(ps.names()), help="programs to trace (default all)")
+    parser.add_argument(
+        "--programs", nargs="*", default=list(ps.names()), choices=ps.names(), help="programs to trace (default all)"
+    )
     parser.add_argument(
         "--fixtures", type=Path, nargs="?", const=FIXTURES, default=None,
         help=f"also write the SMALL traces as test fixtures into this folder (default {FIXTURES.relative_to(ROOT)})",
@@ -161,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-riscv", action="store_true", help="leave out the RISC-V instruction traces")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"results JSON (default {RESULTS.relative_to(ROOT)})")
     args = parser.parse_args(argv)
-    for name in args.programs:
-        ps.program(name)
+    if args.fixtures is not None and sorted(args.programs) != sorted(ps.names()):
+        parser.error(f"--fixtures with --programs {' '.join(args.programs)}: allowed only with every program")
     cache_dir = args.cache_dir if args.cache_dir is not None else ps.default_cache_dir()
 
     start = time.perf_counter()

@@ -80,8 +80,8 @@ VARIANTS: tuple[str, ...] = ("full", "small")
 RUN_TIMEOUT_S = 300.0
 
 INSTALL_HINT = (
-    "run `make tools` (it installs Debian's valgrind and gcc-riscv64-unknown-elf with apt-get), or install "
-    "them yourself: `sudo apt-get install valgrind gcc binutils`"
+    "run `make tools` (it installs those of Debian's gcc, binutils, valgrind and gcc-riscv64-unknown-elf that are "
+    "missing, with apt-get), or install them yourself: `sudo apt-get install gcc binutils valgrind`"
 )
 
 FNV_OFFSET = 0xCBF29CE484222325  # FNV-1a 64-bit offset basis (Fowler, Noll, Vo; IETF draft-eastlake-fnv)
