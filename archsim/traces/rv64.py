@@ -5,7 +5,8 @@ It loads a statically linked bare-metal RISC-V ELF (the kernels of ``archsim/tra
 instruction: pc, instruction class, destination and source registers, branch outcome and target, and the
 address and size of every load and store. The traces drive the core model (register dependencies and
 branch outcomes) and, through :func:`memory_accesses`, the cache simulator (the same ``I``/``L``/``S``
-stream a valgrind lackey trace gives). It imports nothing from ``hwcost``, ``compress`` or ``models``.
+stream a valgrind lackey trace gives, as :class:`archsim.traces.lackey.LackeyTrace`). It imports nothing
+from ``hwcost``, ``compress`` or ``models``.
 
 Semantics follow "The RISC-V Instruction Set Manual, Volume I: Unprivileged ISA", version 20191213:
 
@@ -36,6 +37,7 @@ afterwards with numpy: a branch is taken when the next pc is not ``pc + 4`` (a b
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import struct
 from array import array
 from collections.abc import Callable
@@ -44,6 +46,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from archsim.traces import lackey
 
 # --- trace vocabulary ---------------------------------------------------------------------------------------
 CLASSES = ("alu", "mul", "div", "load", "store", "branch", "jump", "system")
@@ -819,57 +823,70 @@ def _assemble(m: _Machine) -> Trace:
 
 
 # --- derived streams ------------------------------------------------------------------------------------------
-class MemoryAccesses(NamedTuple):
-    """A memory-access stream in the shape of a valgrind lackey trace (``--trace-mem=yes``), program order.
-
-    Attributes:
-        kind: ``(m,)`` ``S1`` bytes, ``b"I"`` (instruction fetch), ``b"L"`` (load) or ``b"S"`` (store).
-        address: ``(m,)`` int64 byte address.
-        size: ``(m,)`` int64 bytes accessed (4 for every RV64IM instruction fetch).
-    """
-
-    kind: np.ndarray
-    address: np.ndarray
-    size: np.ndarray
-
-
 INSTRUCTION_BYTES = 4  # RV64IM instructions are 32 bits (sec. 1.5); no C extension
 
 
-def memory_accesses(trace: Trace, *, instructions: bool = True, data: bool = True) -> MemoryAccesses:
-    """The memory-access stream of a trace: each instruction's fetch (``I``) followed by its load (``L``) or
-    store (``S``), as lackey orders them.
+def memory_accesses(
+    trace: Trace, *, instructions: bool = True, data: bool = True, source: str = "rv64"
+) -> lackey.LackeyTrace:
+    """The memory-access stream of a trace as a :class:`archsim.traces.lackey.LackeyTrace`, the type the
+    lackey reader returns, so the cache simulator takes either source (``lackey.line_accesses`` makes the
+    L1-I and L1-D line streams from it). Each instruction's fetch (``I``, 4 bytes at its pc) is followed by its
+    load (``L``) or store (``S``), the order lackey writes them in; there are no modifies (``M``): an RV64IM
+    instruction either loads or stores.
 
     Args:
         trace: a :class:`Trace` of ``n`` instructions.
         instructions: include the instruction-fetch stream.
         data: include the data-side stream.
+        source: the ``path`` field of the result (a name for the stream's origin).
 
     Returns:
-        the selected stream (``n`` fetches and/or one entry per load and store), in program order.
+        the selected records (``n`` fetches and/or one per load and store) in program order; kind uint8
+        (``lackey.INSTR``, ``lackey.LOAD``, ``lackey.STORE``), address and size int64.
     """
     n = trace.pc.size
     is_load = trace.cls == LOAD
     is_mem = is_load | (trace.cls == STORE)
-    fetch_kind = np.full(n, b"I", dtype="S1")
-    data_kind = np.where(is_load, b"L", b"S").astype("S1")
-    if instructions and data:
-        # Fetch of instruction i at 2i + (number of memory ops before i); its access right after.
-        mem_before = np.cumsum(is_mem) - is_mem
-        fetch_pos = np.arange(n) + mem_before
-        m = n + int(is_mem.sum())
-        kind = np.empty(m, dtype="S1")
-        address = np.empty(m, dtype=np.int64)
-        size = np.empty(m, dtype=np.int64)
-        kind[fetch_pos], address[fetch_pos], size[fetch_pos] = b"I", trace.pc, INSTRUCTION_BYTES
-        dpos = fetch_pos[is_mem] + 1
-        kind[dpos], address[dpos], size[dpos] = data_kind[is_mem], trace.mem_address[is_mem], trace.mem_size[is_mem]
-        return MemoryAccesses(kind, address, size)
-    if instructions:
-        return MemoryAccesses(fetch_kind, trace.pc.copy(), np.full(n, INSTRUCTION_BYTES, dtype=np.int64))
-    if data:
-        return MemoryAccesses(data_kind[is_mem], trace.mem_address[is_mem], trace.mem_size[is_mem].astype(np.int64))
-    return MemoryAccesses(np.empty(0, dtype="S1"), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    take_fetch = np.full(n, instructions)
+    take_data = is_mem & data
+    # Record positions: fetch of instruction i, then its data access, skipping what is left out.
+    per_instruction = take_fetch.astype(np.int64) + take_data
+    first = np.cumsum(per_instruction) - per_instruction
+    m = int(per_instruction.sum())
+    kind = np.empty(m, dtype=np.uint8)
+    address = np.empty(m, dtype=np.int64)
+    size = np.empty(m, dtype=np.int64)
+    fpos = first[take_fetch]
+    kind[fpos], address[fpos], size[fpos] = lackey.INSTR, trace.pc[take_fetch], INSTRUCTION_BYTES
+    dpos = first[take_data] + take_fetch[take_data]
+    kind[dpos] = np.where(is_load[take_data], lackey.LOAD, lackey.STORE)
+    address[dpos], size[dpos] = trace.mem_address[take_data], trace.mem_size[take_data]
+    return lackey.LackeyTrace(source, kind, address, size, valgrind_messages=0, skipped_lines=0, truncated=False)
+
+
+def write_lackey(path: str | Path, accesses: lackey.LackeyTrace) -> Path:
+    """Write a stream as lackey's text (``I  ADDR,SIZE`` / `` L ADDR,SIZE`` / `` S ADDR,SIZE`` / `` M ...``,
+    addresses as at least 8 hex digits), gzip-compressed when ``path`` ends in ``.gz``; atomic (temporary file,
+    then rename). ``archsim.traces.lackey.read`` reads it back to the same records, so tools that take a lackey
+    file (``hwcost simulate cache --trace``) take an RV64IM trace too."""
+    path = Path(path)
+    prefixes = {lackey.INSTR: "I  ", lackey.LOAD: " L ", lackey.STORE: " S ", lackey.MODIFY: " M "}
+    bad = ~np.isin(accesses.kind, list(prefixes))
+    if bad.any():
+        raise ValueError(f"kind {int(accesses.kind[bad][0])} at record {int(np.flatnonzero(bad)[0])}: allowed "
+                         f"{sorted(prefixes)} (lackey.INSTR, LOAD, STORE, MODIFY)")  # fmt: skip
+    text = "".join(
+        f"{prefixes[k]}{a:08x},{z}\n"
+        for k, a, z in zip(accesses.kind.tolist(), accesses.address.tolist(), accesses.size.tolist(), strict=True)
+    ).encode()
+    if path.suffix == ".gz":
+        text = gzip.compress(text, compresslevel=6, mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{np.random.default_rng().integers(1 << 62):x}.tmp")
+    tmp.write_bytes(text)
+    tmp.replace(path)
+    return path
 
 
 def class_mix(trace: Trace) -> dict[str, float]:

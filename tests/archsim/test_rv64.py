@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archsim.traces import program_set, rv64, rv64_build
+from archsim.traces import lackey, program_set, rv64, rv64_build
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "riscv"
 M64 = (1 << 64) - 1
@@ -422,20 +422,34 @@ def test_fixture_trace_is_consistent(fixture_run):
 def test_memory_accesses_interleave_fetches_and_data_like_lackey(fixture_run):
     t = fixture_run.trace
     both = rv64.memory_accesses(t)
+    assert isinstance(both, lackey.LackeyTrace)
     is_mem = t.mem_size > 0
-    assert both.kind.size == t.pc.size + int(is_mem.sum())
-    fetch = both.kind == b"I"
+    assert len(both) == t.pc.size + int(is_mem.sum())
+    fetch = both.kind == lackey.INSTR
     assert np.array_equal(both.address[fetch], t.pc) and np.all(both.size[fetch] == 4)
     # each load or store directly follows its instruction's fetch
     after = np.flatnonzero(~fetch) - 1
-    assert np.all(both.kind[after] == b"I")
+    assert np.all(both.kind[after] == lackey.INSTR)
     assert np.array_equal(both.address[after], t.pc[is_mem])
     assert np.array_equal(both.address[~fetch], t.mem_address[is_mem])
+    assert both.counts() == {"I": t.pc.size, "L": int((t.cls == rv64.LOAD).sum()),
+                             "S": int((t.cls == rv64.STORE).sum()), "M": 0}  # fmt: skip
     data = rv64.memory_accesses(t, instructions=False)
     assert np.array_equal(data.kind, both.kind[~fetch]) and np.array_equal(data.size, both.size[~fetch])
-    assert set(data.kind.tolist()) == {b"L", b"S"}
     inst = rv64.memory_accesses(t, data=False)
-    assert np.array_equal(inst.address, t.pc)
+    assert np.array_equal(inst.address, t.pc) and np.all(inst.kind == lackey.INSTR)
+    assert len(rv64.memory_accesses(t, instructions=False, data=False)) == 0
+
+
+def test_memory_stream_feeds_the_lackey_line_streams_and_round_trips_as_lackey_text(fixture_run, tmp_path):
+    both = rv64.memory_accesses(fixture_run.trace)
+    streams = lackey.line_accesses(both, 64)
+    assert len(streams.l1i) == int((both.kind == lackey.INSTR).sum())  # 4-byte aligned fetches: one line each
+    assert int(streams.l1d.is_write.sum()) >= int((both.kind == lackey.STORE).sum())
+    for name in ("t.lackey", "t.lackey.gz"):
+        back = lackey.read(rv64.write_lackey(tmp_path / name, both))
+        assert np.array_equal(back.kind, both.kind) and np.array_equal(back.address, both.address)
+        assert np.array_equal(back.size, both.size) and not back.truncated
 
 
 def test_traces_round_trip_through_npz(fixture_run, tmp_path):
@@ -445,7 +459,7 @@ def test_traces_round_trip_through_npz(fixture_run, tmp_path):
         a, b = getattr(back, name), getattr(fixture_run.trace, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
     assert rv64.load_trace_metadata(path) == {"exit_value": str(fixture_run.exit_value)}
-    assert not [p for p in tmp_path.iterdir() if p.name != "t.npz"]  # no temporary left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["t.npz"]  # no temporary left behind
     with pytest.raises(ValueError, match=r"must end in \.npz"):
         rv64.save_trace(tmp_path / "t.bin", fixture_run.trace)
 
@@ -483,7 +497,7 @@ def native_checksum(name: str, build: Path) -> int:
 
 
 @needs_cross
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc (native) not installed")
+@pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("nm") is None, reason="gcc or nm not installed")
 @pytest.mark.parametrize("name", program_set.names())
 def test_small_kernel_checksum_equals_the_native_build(name, tmp_path):
     source = program_set.PROGRAMS_DIR / program_set.program(name).source
