@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     compiler = subprocess.run([rv64_build.COMPILER, "--version"], capture_output=True, text=True).stdout
     result = {
         "what": "RV64IM emulator (archsim.traces.rv64) against rvsim on the same bare-metal ELFs: exit value, "
-        "retired instructions, committed pc and destination-register sequences, registers at exit, class counts",
+        "retired instructions, committed pc and destination-register sequences, registers and writable memory at "
+        "exit, class counts",
         "all_agree": all(agrees(r) for r in rows),
         "notes": [
             "rvsim runs the bare-metal ELFs directly (RAM at 0x80000000, entry at the ELF entry); the exit ecall "

@@ -19,10 +19,12 @@ Semantics follow "The RISC-V Instruction Set Manual, Volume I: Unprivileged ISA"
   ``*W`` forms round toward zero; division by zero gives quotient all ones and remainder the dividend;
   signed overflow (most negative / -1) gives quotient the dividend and remainder 0 (sec. 7.2, Table 7.1).
 * ``FENCE`` (sec. 2.7) is a no-op on this single hart. ``ECALL`` (sec. 2.8) with ``a7 = 93`` (the exit
-  call number of the RISC-V Linux and newlib ABIs) ends the run with exit value ``a0``; any other call
-  number, ``EBREAK``, the Zicsr and Zifencei instructions, compressed (C) code and every other encoding
-  raise :class:`UnsupportedInstruction` naming the pc and the instruction word.
-* Misaligned data accesses are carried out (the unprivileged ISA allows them, sec. 2.6); a jump or taken
+  call number of the RISC-V Linux and newlib ABIs) ends the run with exit value ``a0``; an ``ECALL`` with
+  any other call number raises :class:`EmulatorError`. ``EBREAK``, the Zicsr and Zifencei instructions,
+  compressed (C) code and every other encoding raise :class:`UnsupportedInstruction` naming the pc and the
+  instruction word.
+* Misaligned data accesses are carried out (sec. 2.6 leaves them to the execution environment, which may
+  perform them); a jump or taken
   branch to an address that is not a multiple of 4 raises, as the instruction-address-misaligned
   exception would (sec. 2.2). Data accesses outside the loaded segments, and stores into an executable
   segment (which would invalidate the decoded-instruction cache), raise :class:`EmulatorError`.
@@ -73,6 +75,8 @@ EXIT_CALL = 93
 """``a7`` value of the exit ``ecall`` (RISC-V Linux / newlib system-call number of ``exit``)."""
 DEFAULT_MAX_INSTRUCTIONS = 200_000_000
 """Instruction limit of :func:`run`: a run that has not exited by then raises."""
+MAX_MEMORY_BYTES = 1 << 30
+"""Largest span of the loaded segments (lowest to highest address) the emulator allocates, bytes."""
 TRACE_FORMAT_VERSION = 1
 """Version of the ``.npz`` trace layout written by :func:`save_trace`."""
 
@@ -205,7 +209,8 @@ class Trace(NamedTuple):
         cls: ``(n,)`` int8 class code, an index into :data:`CLASSES`.
         rd: ``(n,)`` int8 destination register 1..31, -1 when there is none (a write to ``x0`` is none).
         rs1: ``(n,)`` int8 first source register 0..31, -1 when the instruction reads none. ``x0`` is recorded
-            as 0; it never has a producer, since no entry writes it.
+            as 0; it never has a producer, since no entry writes it. The exit ``ecall`` reads ``a0`` (rs1 = 10)
+            and ``a7`` (rs2 = 17).
         rs2: ``(n,)`` int8 second source register (stores: the data register), -1 when absent.
         taken: ``(n,)`` bool, branches: whether taken; jumps: True; all others False.
         target: ``(n,)`` int64 byte address, branches: the target if taken (also when not taken); jumps: the
@@ -435,13 +440,18 @@ class _Machine:
     def __init__(self, program: Program) -> None:
         lo = min(s.vaddr for s in program.segments)
         hi = max(s.vaddr + s.memsz for s in program.segments)
+        if hi - lo > MAX_MEMORY_BYTES:
+            raise ValueError(f"the loaded segments span {hi - lo:,} bytes (0x{lo:x} to 0x{hi:x}); at most "
+                             f"{MAX_MEMORY_BYTES:,} are allowed (memory is one flat array)")  # fmt: skip
         self.base = lo
         self.mem = bytearray(hi - lo)
         for s in program.segments:
             self.mem[s.vaddr - lo : s.vaddr - lo + len(s.data)] = s.data
         self.exec_ranges = [(s.vaddr, s.vaddr + s.memsz) for s in program.segments if s.executable]
-        text_hi = max((s.vaddr + s.memsz for s in program.segments if s.executable), default=lo)
-        self.store_floor = text_hi - lo  # stores below this offset would hit code
+        # offsets [code_lo, code_hi) from the lowest to the highest byte of the executable segments; no store
+        # may write into them (the decoded instructions would go stale)
+        self.code_lo = min((a for a, _ in self.exec_ranges), default=lo) - lo
+        self.code_hi = max((b for _, b in self.exec_ranges), default=lo) - lo
         self.x = [0] * 33  # x0..x31, and a sink (index 32) for writes to x0
         self.mem_offsets = array("q")  # offset (address - base) of every load and store, in program order
         self.fallthrough_taken = array("q")  # trace indices of taken branches whose target is pc + 4
@@ -707,12 +717,13 @@ class _Machine:
         k = imm - self.base
         fmt = _STORE_FORMAT[name]
         pack = struct.Struct(fmt).pack_into
-        width_mask = (1 << (8 * struct.calcsize(fmt))) - 1
-        floor = self.store_floor
+        width = struct.calcsize(fmt)
+        width_mask = (1 << (8 * width)) - 1
+        code_lo, code_hi = self.code_lo - width, self.code_hi  # a store at off writes [off, off + width)
 
         def f() -> int:
             off = (x[rs1] + k) & _MASK
-            if off < floor:
+            if code_lo < off < code_hi:
                 raise EmulatorError(
                     f"pc 0x{pc:x}: {name} to 0x{(off + self.base) & _MASK:x}, inside the code "
                     "(self-modifying code is not supported)"
@@ -779,6 +790,9 @@ def run(program: Program | str | Path | bytes, *, max_instructions: int = DEFAUL
     mem, base = m.mem, m.base
 
     def memory(address: int, size_bytes: int) -> int:
+        if not (base <= address and address + size_bytes <= base + len(mem) and size_bytes >= 0):
+            raise ValueError(f"memory read of {size_bytes} bytes at 0x{address:x}: allowed within "
+                             f"[0x{base:x}, 0x{base + len(mem):x})")  # fmt: skip
         return int.from_bytes(mem[address - base : address - base + size_bytes], "little")
 
     trace = _assemble(m)

@@ -4,6 +4,7 @@ when the cross compiler is installed, every small kernel against its native buil
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import subprocess
@@ -341,6 +342,11 @@ def test_runtime_errors_are_clear():
         execute([opimm("addi", 17, 0, 1), 0x00000073])
     with pytest.raises(rv64.EmulatorError, match="max_instructions"):
         rv64.run(program_of([j_type(0, 0)]), max_instructions=1000)
+    with pytest.raises(ValueError, match="memory read of 8 bytes at 0x0"):
+        execute([]).memory(0, 8)
+    far = rv64.Segment(1 << 40, 8, b"", False, True)
+    with pytest.raises(ValueError, match="span"):
+        rv64.run(dataclasses.replace(program_of([]), segments=(*program_of([]).segments, far)))
 
 
 def test_elf_loader_rejects_other_files(tmp_path):
