@@ -523,3 +523,28 @@ def test_fixture_native_build_gives_the_same_checksum(tmp_path):
     main = program_set.PROGRAMS_DIR / program_set.NATIVE_MAIN
     subprocess.run(["gcc", "-O2", str(main), str(FIXTURES / "checksum.c"), "-o", str(exe)], check=True)
     assert int(subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout) == fixture_checksum()
+
+
+@pytest.mark.skipif(
+    shutil.which("riscv64-unknown-elf-as") is None or shutil.which("riscv64-unknown-elf-objcopy") is None,
+    reason="riscv64-unknown-elf binutils not installed",
+)
+def test_the_test_encoders_match_the_gnu_assembler(tmp_path):
+    cases = {
+        "beq x1, x2, .+8": b_type(8, 2, 1, 0), "bne x1, x0, .-4": b_type(-4, 0, 1, 1),
+        "bgeu x5, x6, .+2048": b_type(2048, 6, 5, 7), "jal x1, .+12": j_type(12, 1), "jal x0, .-2048": j_type(-2048, 0),
+        "sd x1, 1025(x31)": store("sd", 1, 31, 1025), "sw x1, -3(x31)": store("sw", 1, 31, -3),
+        "lhu x7, -2048(x2)": load("lhu", 7, 2, -2048), "srai x5, x1, 62": shift_imm("srai", 5, 1, 62),
+        "sraiw x5, x1, 4": shift_imm("sraiw", 5, 1, 4), "lui x4, 0x80000": u_type(0x80000, 4, 0x37),
+        "addiw x3, x1, -1": i_type(-1, 1, 0, 3, 0x1B), "jalr x6, 1(x1)": i_type(1, 1, 0, 6, 0x67),
+        "mulhsu x3, x1, x2": rr("mulhsu", 3, 1, 2), "remuw x3, x1, x2": rr("remuw", 3, 1, 2),
+        "sra x3, x1, x2": rr("sra", 3, 1, 2), "sltiu x3, x1, -1": opimm("sltiu", 3, 1, -1),
+    }  # fmt: skip
+    (tmp_path / "t.s").write_text(".option norvc\n" + "\n".join(cases) + "\n")
+    obj = tmp_path / "t.o"
+    subprocess.run(["riscv64-unknown-elf-as", "-march=rv64im", str(tmp_path / "t.s"), "-o", str(obj)], check=True)
+    raw = tmp_path / "t.bin"  # the object is relocatable: its .text, raw
+    subprocess.run(["riscv64-unknown-elf-objcopy", "-O", "binary", "-j", ".text", str(obj), str(raw)], check=True)
+    blob = raw.read_bytes()
+    words = [int.from_bytes(blob[i : i + 4], "little") for i in range(0, len(blob), 4)]
+    assert words == list(cases.values())
