@@ -60,6 +60,9 @@ DEFAULT_THRESHOLD = 64  # the same definition of a hot line
 DEFAULT_SWAP_STALL_CYCLES = 4  # assumption: two line reads and two line writes through one port
 MAX_EPOCH = 2**31
 """Largest epoch length ``E``, set accesses."""
+MAX_LINES = 2**24
+"""Most lines a simulated cache holds (``size_bytes / line_bytes``): its state is a few Python lists of that
+length (16 M lines, e.g. 1 GB of 64-byte lines)."""
 CHUNK = 1 << 18
 """Accesses converted to Python lists at a time."""
 
@@ -115,6 +118,11 @@ def check_config(config: CacheConfig) -> None:
         raise ValueError(f"size_bytes={size} is not a power of two; allowed: 1024, 2048, ..., 32768, ...")
     if line & (line - 1):
         raise ValueError(f"line_bytes={line} is not a power of two; allowed: 16, 32, 64, 128, ...")
+    if size // line > MAX_LINES:
+        raise ValueError(
+            f"size_bytes / line_bytes = {size} / {line} = {size // line} lines is more than the simulator holds; "
+            f"allowed: at most {MAX_LINES} lines"
+        )
     if size % (ways * line):
         raise ValueError(
             f"size_bytes={size} is not divisible by ways x line_bytes = {ways} x {line} = {ways * line}; "

@@ -39,8 +39,8 @@ DEFAULT_SIZE_KB = 32
 """HoLiSwap Sec. 2: a 32 KB L1 (V-P)."""
 HOT_SHARE = 0.6
 """The share of accesses whose serving lines are counted (HoLiSwap abstract: < 3% of lines serve > 60%)."""
-MAX_SIZE_KB = 2**30
-"""Largest cache accepted, KB."""
+MAX_SIZE_KB = 2**20
+"""Largest cache accepted, KB (1 GB; the simulator also holds at most :data:`archsim.cache.MAX_LINES` lines)."""
 
 
 def _check_int(name: str, value: Any, low: int, high: int, what: str) -> int:
@@ -68,6 +68,11 @@ def cache_config(
     if line_bytes & (line_bytes - 1):
         raise ValueError(f"line={line_bytes} is not a power of two; allowed: 16, 32, 64, 128, ... bytes")
     size = size_kb * 1024
+    if size // line_bytes > sim.MAX_LINES:
+        raise ValueError(
+            f"size_kb={size_kb} with line={line_bytes} is {size // line_bytes} lines; allowed: at most "
+            f"{sim.MAX_LINES} lines (a smaller cache or longer lines)"
+        )
     if size % (ways * line_bytes):
         raise ValueError(
             f"size_kb={size_kb} ({size} bytes) is not divisible by ways x line = {ways} x {line_bytes} = "

@@ -227,6 +227,7 @@ def test_empty_stream():
         ({"size_bytes": 512, "ways": 16}, "size_bytes=512 is not divisible by ways x line_bytes = 16 x 64"),
         ({"ways": 3}, "size_bytes=32768 is not divisible by ways x line_bytes = 3 x 64"),
         ({"line_bytes": 48}, "line_bytes=48 is not a power of two"),
+        ({"size_bytes": 2**30, "line_bytes": 32}, "= 33554432 lines is more than the simulator holds"),
         ({"ways": 0}, r"ways=0 is outside the allowed range; allowed: \[1, "),
         ({"epoch": 0}, r"epoch=0 is outside the allowed range; allowed: E, set accesses per epoch, in \[1, "),
         ({"threshold": 0}, r"threshold=0 is outside the allowed range; allowed: T, .* in \[1, epoch=128\]"),

@@ -29,6 +29,12 @@ def test_nearest_to_farthest_wire_energy_ratio_exceeds_six_from_the_geometry():
     np.testing.assert_allclose(energy[-1] / energy[0], 2 * G.ways - 1, rtol=1e-6)  # (i + 1/2) H routes
 
 
+def test_documented_per_way_figures_hold():
+    """The figures of ``HOLISWAP_32KB_4WAY``'s docstring."""
+    np.testing.assert_allclose(ce.way_distance_mm(G), [0.0704, 0.2112, 0.3520, 0.4928], rtol=1e-4)
+    np.testing.assert_allclose(ce.way_wire_energy_pj(G), [2.884, 8.651, 14.418, 20.185], rtol=1e-3)
+
+
 def test_ratio_depends_on_the_placement():
     """The ratio is not set: a 2 x 2 block or a 4 x 1 row of subarrays spreads the ways far less."""
     for columns, low, high in ((2, 2.0, 3.0), (4, 1.4, 1.8)):

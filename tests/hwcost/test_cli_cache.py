@@ -116,6 +116,8 @@ def test_truncated_and_gzip_traces(tmp_path, capsys):
         (["--size-kb", "24"], "size_kb=24 is not a power of two"),
         (["--size-kb", "1", "--ways", "32"], "size_kb=1 (1024 bytes) is not divisible by ways x line = 32 x 64"),
         (["--ways", "3"], "not divisible by ways x line = 3 x 64"),
+        (["--size-kb", "1048576", "--line", "16"], "size_kb=1048576 with line=16 is 67108864 lines; allowed: at most"),
+        (["--size-kb", "2097152"], "size_kb=2097152 is outside the allowed range"),
         (["--ways", "0"], "ways=0 is outside the allowed range"),
         (["--line", "48"], "line=48 is not a power of two"),
         (["--line", "-64"], "line=-64 is outside the allowed range"),
