@@ -2,8 +2,8 @@
 
 :func:`build_elf` compiles one kernel with the start-up code and linker script of ``programs/riscv``::
 
-    riscv64-unknown-elf-gcc -O2 -march=rv64im -mabi=lp64 -mcmodel=medany -nostdlib -ffreestanding -static \
-        -T link.ld crt0.S runtime.c <kernel>.c -lgcc
+    riscv64-unknown-elf-gcc -O2 -std=c99 -march=rv64im -mabi=lp64 -mcmodel=medany -nostdlib -ffreestanding \
+        -static -fno-tree-loop-distribute-patterns -T link.ld crt0.S runtime.c <kernel>.c -lgcc
 
 into a content-addressed cache: the ELF's name is a hash of the compiler's version, the flags, the
 defines and every source and header that can reach the build, so a changed input never reuses a stale
@@ -48,8 +48,8 @@ RUNTIME_SOURCES = ("crt0.S", "runtime.c")
 LINKER_SCRIPT = "link.ld"
 
 
-class ToolMissingError(RuntimeError):
-    """A build tool (the cross compiler) is not installed."""
+class ToolMissingError(program_set.ToolMissingError):
+    """The cross compiler is not installed (a kind of the program set's own missing-tool error)."""
 
 
 def compiler_path(compiler: str = COMPILER) -> str:
