@@ -1,6 +1,7 @@
-"""Test-wide settings: JAX's persistent compilation cache (keeps the suite quick across runs) and XLA's
-CPU backend at optimisation level 0 (the suite compiles hundreds of small graphs once each, and most of
-its time went to optimising code that then runs for microseconds)."""
+"""Test-wide settings: JAX's persistent compilation cache (keeps the suite quick across runs) and the least
+compile-time optimisation effort (XLA's CPU backend at optimisation level 0, no expensive LLVM passes, the
+lowest execution-time optimisation effort): the suite compiles hundreds of graphs once each, and most of its
+time went to optimising code that then runs for microseconds."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+# in the environment, so that the notebooks' kernels and the command-line subprocesses of the tests share them
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
+os.environ.setdefault("JAX_EXEC_TIME_OPTIMIZATION_EFFORT", "-1.0")
 
 import jax  # noqa: E402  (after XLA_FLAGS, which XLA reads once)
 
