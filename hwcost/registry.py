@@ -16,6 +16,7 @@ BUILT_IN: dict[str, str] = {
     "dcnn-opt": "hwcost.dcnn:OPT_COST_MODEL",
     "eie": "hwcost.eie",
     "ese": "hwcost.ese",
+    "holiswap": "hwcost.holiswap",
     "memory": "hwcost.memory",
     "scnn": "hwcost.scnn",
 }

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ("hwcost", "compress", "models", "archsim")
-COST_MODELS = ("hwcost.dcnn", "hwcost.eie", "hwcost.memory", "hwcost.scnn")
+COST_MODELS = ("hwcost.dcnn", "hwcost.eie", "hwcost.holiswap", "hwcost.memory", "hwcost.scnn")
 """Modules of particular cost models: generic code finds them through the registry."""
 
 

@@ -1,0 +1,49 @@
+"""The HoLiSwap validation on one committed program trace: every reported quantity present and consistent with
+archsim's run and the model's, and the report formats."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hwcost.experiments import holiswap_validation as hv
+
+
+@pytest.fixture(scope="module")
+def report():
+    path = hv.FIXTURES / "hash_table.small.lackey.gz"
+    if not path.exists():
+        pytest.skip("no committed traces")
+    return hv.validate([path], caches=("l1d",))
+
+
+def test_rows_report_the_model_against_archsim(report):
+    (row,) = report["rows"]
+    assert row["trace"] == "hash_table" and row["cache"] == "l1d"
+    assert row["wire_error"] == pytest.approx(row["model_wire_pj"] / row["archsim_wire_pj"] - 1.0)
+    assert row["swap_error"] == pytest.approx(row["model_swaps"] / row["archsim_swaps"] - 1.0)
+    assert 0.0 < row["hot_line_fraction"] <= 1.0
+    assert row["lines_serving_60pct"] <= row["distinct_lines"]
+    # swaps stall the ports 4 cycles each, one access per cycle
+    assert row["archsim_swap_stall_fraction"] == pytest.approx(4 * row["archsim_swaps"] / row["accesses"])
+    assert abs(row["conventional_wire_error"]) < 0.01
+    assert row["phase_effect_wire"] >= 0.0 and row["phase_effect_swaps"] >= 0.0
+
+
+def test_summary_and_table(report):
+    s = report["summary"]
+    assert s["streams"] == 1 and s["target_rtol"] == hv.TARGET_RTOL
+    text = hv.format_report(report)
+    assert "hash_table" in text and "paper: < 3%" in text
+    json.dumps(report)
+
+
+def test_main_writes_json(tmp_path, capsys):
+    path = hv.FIXTURES / "sort.small.lackey.gz"
+    if not path.exists():
+        pytest.skip("no committed traces")
+    out = tmp_path / "report.json"
+    assert hv.main([str(path), "--json", str(out)]) == 0
+    assert "sort" in capsys.readouterr().out
+    assert {r["cache"] for r in json.loads(out.read_text())["rows"]} == {"l1i", "l1d"}
