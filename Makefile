@@ -34,7 +34,7 @@ test-all: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
-reproduce: $(STAMP)
+reproduce: tools $(STAMP)
 	$(BIN)/python benchmarks/reproduce.py
 
 # Program traces (archsim.traces.program_set): gcc and valgrind for the native lackey memory traces, the
