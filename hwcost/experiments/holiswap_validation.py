@@ -20,7 +20,9 @@ Method:
 * What the model cannot see: its statistics are stationary (pooled over the stream and its sets). Pricing each
   half of the stream on the statistics of that half and adding the two measures how much the pooled statistics
   miss of a phase change: ``phase_effect`` is ``|halves - whole| / whole`` of the model's HoLiSwap wire energy
-  and swaps, ``halves_*_error`` the halves' error against archsim.
+  and swaps, ``halves_*_error`` the halves' error against archsim. Nor does it see hot lines of one set that
+  compete for way 0: ``hot_overlap`` (:func:`hot_overlap`) is the share of hot residencies' accesses that
+  overlap another hot residency of the same set; the model's errors grow with it.
 
 Run ``python -m hwcost.experiments.holiswap_validation [--json out.json] [traces...]``.
 """
@@ -73,6 +75,30 @@ def _model(hw: holiswap.HoliswapHardware, stats: holiswap.CacheTraceStats) -> di
 
 def _error(model: float, reference: float) -> float:
     return model / reference - 1.0 if reference else (0.0 if model == 0 else float("inf"))
+
+
+def hot_overlap(stream: lackey.LineStream, hw: holiswap.HoliswapHardware) -> float:
+    """Share of the accesses of hot residencies that overlap in time another hot residency of the same set, the
+    competition for way 0 that the model does not see (:mod:`hwcost.holiswap`, "What the model cannot see").
+
+    A residency (:func:`hwcost.holiswap.residencies`) with ``h`` hits is hot when the model detects it with
+    probability at least 1/2 (:func:`hwcost.holiswap.detection_probability` at its own rate and span)."""
+    res = holiswap.residencies(stream.line, holiswap.sets(hw), hw.geometry.ways)
+    hits = res["hits"].astype(np.float64)
+    reused = hits > 0
+    span = np.where(reused, (res["last"] - res["fill"]) * (hits + 1.0) / np.maximum(hits, 1.0), 1.0)
+    rate = np.where(reused, hits / np.maximum(span, 1.0), 1e-9)
+    q = np.asarray(holiswap.detection_probability(holiswap.COST_MODEL.hard(hw), rate, np.maximum(span, 1.0)))
+    hot = reused & (q >= 0.5)
+    total = shared = 0.0
+    for s in np.unique(res["set"][hot]):
+        chosen = np.flatnonzero(hot & (res["set"] == s))
+        fill, last = res["fill"][chosen], res["last"][chosen]
+        for i, k in enumerate(chosen):
+            overlapping = np.sum((fill < last[i]) & (last > fill[i])) > 1
+            total += hits[k] + 1.0
+            shared += (hits[k] + 1.0) * overlapping
+    return shared / total if total else 0.0
 
 
 def stream_row(
@@ -132,6 +158,7 @@ def stream_row(
         "halves_swap_error": _error(halves_swaps, float(sim_on.swaps)),
         "phase_effect_wire": abs(halves_wire - on["wire_energy_pj"]) / on["wire_energy_pj"],
         "phase_effect_swaps": abs(halves_swaps - on["swaps"]) / max(on["swaps"], 1e-30),
+        "hot_overlap": hot_overlap(stream, hw),
     }
 
 
@@ -187,6 +214,7 @@ TABLE_COLUMNS = (
     ("L1 saving", "archsim_l1_energy_saving", "{:.1%}"),
     ("phase wire", "phase_effect_wire", "{:.1%}"),
     ("phase swaps", "phase_effect_swaps", "{:.1%}"),
+    ("hot overlap", "hot_overlap", "{:.1%}"),
 )
 """Columns of :func:`format_report`: header, row key, format."""
 
@@ -232,4 +260,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     raise SystemExit(main())
 
-__all__ = ["FIXTURES", "PAPER", "TABLE_COLUMNS", "format_report", "main", "stream_row", "validate"]
+__all__ = ["FIXTURES", "PAPER", "TABLE_COLUMNS", "format_report", "hot_overlap", "main", "stream_row", "validate"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from hwcost import holiswap
 from hwcost.experiments import holiswap_validation as hv
 
 
@@ -29,6 +31,7 @@ def test_rows_report_the_model_against_archsim(report):
     assert row["archsim_swap_stall_fraction"] == pytest.approx(4 * row["archsim_swaps"] / row["accesses"])
     assert abs(row["conventional_wire_error"]) < 0.01
     assert row["phase_effect_wire"] >= 0.0 and row["phase_effect_swaps"] >= 0.0
+    assert 0.0 <= row["hot_overlap"] <= 1.0
 
 
 def test_summary_and_table(report):
@@ -37,6 +40,17 @@ def test_summary_and_table(report):
     text = hv.format_report(report)
     assert "hash_table" in text and "paper: < 3%" in text
     json.dumps(report)
+
+
+def test_hot_overlap_sees_two_hot_lines_sharing_a_set():
+    """Lines 0 and 128 (set 0) alternate for 2,000 accesses: both hot at once; line 1 (set 1) alone is hot too."""
+    from archsim.traces.lackey import LineStream
+
+    pair = np.tile([0, 128], 1000)
+    alone = np.ones(2000, np.int64)
+    stream = LineStream(np.concatenate([pair, alone]), np.zeros(4000, bool))
+    hw = holiswap.HOLISWAP_L1D
+    assert hv.hot_overlap(stream, hw) == pytest.approx(0.5)
 
 
 def test_main_writes_json(tmp_path, capsys):
