@@ -15,6 +15,7 @@ REPRODUCTIONS: dict[str, str] = {
     # name: script (relative to benchmarks/), in the order they run.
     "make_traces": "make_traces.py",
     "rv64_crosscheck": "rv64_crosscheck.py",
+    "holiswap_validation": "holiswap_validation.py",
     "fit_eie": "fit_eie.py",
     "eie_validation": "eie_validation.py",
     "eie_gradients": "eie_gradients.py",

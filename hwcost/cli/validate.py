@@ -7,7 +7,9 @@ for SCNN (speedup and energy relative to DCNN per layer, GoogLeNet module and ne
 density sweep; several minutes) see :func:`hwcost.experiments.scnn_validation.scnn_validation_report`; for ESE
 (throughput, latency and energy efficiency of the paper's LSTM, and the load-balance sweep; a few minutes)
 see :func:`hwcost.experiments.ese_validation.ese_validation_report`, whose sweep densities and frames
-``--densities`` and ``--frames`` set (for a quicker run).
+``--densities`` and ``--frames`` set (for a quicker run); for HoLiSwap (the model against archsim on the
+committed program-set traces, and the paper's headline quantities as measured; under a minute) see
+:func:`hwcost.experiments.holiswap_validation.validate`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ ESE_ONLY = ("densities", "frames")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost validate``."""
-    parser.add_argument("hardware", help="cost model whose paper table to reproduce (eie, ese, scnn)")
+    parser.add_argument("hardware", help="cost model whose paper table to reproduce (eie, ese, holiswap, scnn)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar on stderr")
     parser.add_argument("--densities", type=float, nargs="+", default=None, metavar="D",

@@ -8,11 +8,16 @@ the reference simulators together. The command line only parses arguments and fo
   (``hwcost validate scnn``; imported here so that it registers itself);
 * :mod:`~hwcost.experiments.ese_validation`: ESE's throughput, efficiency and load balance on the paper's
   LSTM (``hwcost validate ese``) and one LSTMP on archsim and the model (``hwcost simulate ese``);
+* :mod:`~hwcost.experiments.cache_simulation`: an L1-I and an L1-D on a lackey trace, with and without
+  HoLiSwap, priced with the wire geometry (``hwcost simulate cache``);
+* :mod:`~hwcost.experiments.holiswap_validation`: the HoLiSwap model against archsim on the program traces and
+  the paper's headline quantities (``hwcost validate holiswap``; imported here so that it registers itself);
 * :mod:`~hwcost.experiments.single_layer`: one layer on a simulator and a model (``hwcost simulate``);
 * :mod:`~hwcost.experiments.simulators`: the reference simulator of each cost model.
 """
 
 from hwcost.experiments.ese_validation import compare_lstm, ese_validation_report
+from hwcost.experiments.holiswap_validation import validate as holiswap_validation_report
 from hwcost.experiments.hwaware_sweep import (
     ExperimentConfig,
     evaluate_point,
@@ -39,6 +44,7 @@ __all__ = [
     "evaluate_point",
     "exact_cost",
     "hardware_with",
+    "holiswap_validation_report",
     "model_costs",
     "plot_report",
     "register_simulator",

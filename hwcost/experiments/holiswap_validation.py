@@ -24,14 +24,13 @@ Method:
   compete for way 0: ``hot_overlap`` (:func:`hot_overlap`) is the share of hot residencies' accesses that
   overlap another hot residency of the same set; the model's errors grow with it.
 
-Run ``python -m hwcost.experiments.holiswap_validation [--json out.json] [traces...]``.
+Run ``hwcost validate holiswap [--json]`` (the committed fixtures) or ``python benchmarks/holiswap_validation.py``
+(the fixtures and the full-size program traces, with its committed result).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ import numpy as np
 from archsim import cache as archsim_cache
 from archsim.traces import lackey
 from hwcost import cache_energy, holiswap
+from hwcost.experiments.validation import Validation, register_validation
 from hwcost.formatting import format_table
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "traces"
@@ -195,7 +195,7 @@ def validate(
     }
     settings = {"epoch_set_accesses": float(hw.epoch_set_accesses), "hot_threshold": float(hw.hot_threshold),
                 "logarithmic_counters": hw.logarithmic_counters, "traces": [str(p) for p in paths]}  # fmt: skip
-    return {"settings": settings, "rows": rows, "summary": summary}
+    return {"settings": settings, "layers": rows, "summary": summary}
 
 
 TABLE_COLUMNS = (
@@ -219,13 +219,11 @@ TABLE_COLUMNS = (
 """Columns of :func:`format_report`: header, row key, format."""
 
 
-def format_report(report: dict[str, Any]) -> str:
-    """The rows as a table and the summary as lines of text."""
-    headers = [c[0] for c in TABLE_COLUMNS]
-    body = [{head: fmt.format(row[key]) for head, key, fmt in TABLE_COLUMNS} for row in report["rows"]]
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """The summary of :func:`validate`'s report in words: the model's errors, the phase-change effect and the
+    paper's headline quantities as measured."""
     s = report["summary"]
-    lines = [
-        format_table(body, headers),
+    return [
         f"within {s['target_rtol']:.0%} in wire energy and swaps: {s['within_target']} of {s['streams']} streams; "
         f"worst wire error {s['worst']['wire_error']:.1%}, worst swap error {s['worst']['swap_error']:.1%}, "
         f"worst conventional wire error {s['worst']['conventional_wire_error']:.1%}",
@@ -235,29 +233,37 @@ def format_report(report: dict[str, Any]) -> str:
         f"wire saving up to {s['max_archsim_wire_saving']:.1%} (paper: up to 44%); swap stall up to "
         f"{s['max_archsim_swap_stall_fraction']:.3%} of the port cycles (paper: 0.13% performance)",
     ]
-    return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``[traces...] [--epoch E] [--threshold T] [--linear] [--json PATH]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("traces", nargs="*", help="lackey traces (default: the committed fixtures)")
-    parser.add_argument("--epoch", type=float, default=holiswap.EPOCH_SET_ACCESSES, help="E, set accesses")
-    parser.add_argument("--threshold", type=float, default=holiswap.HOT_THRESHOLD, help="T, hits")
-    parser.add_argument("--linear", action="store_true", help="linear instead of logarithmic counters")
-    parser.add_argument("--json", type=Path, help="write the report here as JSON")
-    args = parser.parse_args(argv)
-    hw = dataclasses.replace(holiswap.HOLISWAP_L1D, epoch_set_accesses=args.epoch, hot_threshold=args.threshold,
-                             logarithmic_counters=not args.linear)  # fmt: skip
-    holiswap.check_hardware(hw)
-    report = validate(args.traces or None, hw)
-    print(format_report(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1) + "\n")
-    return 0
+def format_report(report: dict[str, Any]) -> str:
+    """The streams as a table (:data:`TABLE_COLUMNS`) and the summary as lines of text."""
+    headers = [c[0] for c in TABLE_COLUMNS]
+    body = [{head: fmt.format(row[key]) for head, key, fmt in TABLE_COLUMNS} for row in report["layers"]]
+    return "\n".join([format_table(body, headers), *summary_lines(report)])
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _validation_report(progress: bool) -> dict[str, Any]:
+    return validate()
 
-__all__ = ["FIXTURES", "PAPER", "TABLE_COLUMNS", "format_report", "hot_overlap", "main", "stream_row", "validate"]
+
+register_validation(
+    "holiswap",
+    Validation(
+        "HoLiSwap (arXiv 1701.03878) on the program-set traces, E = 128, T = 64: archsim vs model, per trace and cache",
+        _validation_report,
+        ("trace", "cache", "accesses", "hot_line_fraction", "archsim_wire_saving", "model_wire_saving", "wire_error",
+         "archsim_swaps", "model_swaps", "swap_error", "archsim_swap_stall_fraction", "archsim_l1_energy_saving"),
+        summary_lines,
+    ),
+)  # fmt: skip
+
+__all__ = [
+    "FIXTURES",
+    "PAPER",
+    "TABLE_COLUMNS",
+    "format_report",
+    "hot_overlap",
+    "stream_row",
+    "summary_lines",
+    "validate",
+]

@@ -21,7 +21,7 @@ def report():
 
 
 def test_rows_report_the_model_against_archsim(report):
-    (row,) = report["rows"]
+    (row,) = report["layers"]
     assert row["trace"] == "hash_table" and row["cache"] == "l1d"
     assert row["wire_error"] == pytest.approx(row["model_wire_pj"] / row["archsim_wire_pj"] - 1.0)
     assert row["swap_error"] == pytest.approx(row["model_swaps"] / row["archsim_swaps"] - 1.0)
@@ -53,11 +53,20 @@ def test_hot_overlap_sees_two_hot_lines_sharing_a_set():
     assert hv.hot_overlap(stream, hw) == pytest.approx(0.5)
 
 
-def test_main_writes_json(tmp_path, capsys):
+def test_validate_holiswap_on_the_command_line_prints_the_table_and_json(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from hwcost.cli import main
+
     path = hv.FIXTURES / "sort.small.lackey.gz"
     if not path.exists():
         pytest.skip("no committed traces")
-    out = tmp_path / "report.json"
-    assert hv.main([str(path), "--json", str(out)]) == 0
-    assert "sort" in capsys.readouterr().out
-    assert {r["cache"] for r in json.loads(out.read_text())["rows"]} == {"l1i", "l1d"}
+    shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(hv, "FIXTURES", tmp_path)
+    assert main(["validate", "holiswap", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("HoLiSwap") and "sort" in text and "paper: < 3%" in text
+    assert main(["validate", "holiswap", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {r["cache"] for r in report["layers"]} == {"l1i", "l1d"}
+    assert report["summary"]["streams"] == 2
