@@ -271,6 +271,64 @@ def regularity() -> tuple[str, str, str, str]:
     )
 
 
+def holiswap_vs_paper() -> tuple[str, str, str, str]:
+    """HoLiSwap's headline quantities on archsim over the full-size program traces (L1-I and L1-D apart)."""
+    rows = _json("holiswap_validation.json")["full"]["layers"]
+
+    def span(cache: str, key: str, scale: float = 100.0) -> str:
+        values = [scale * r[key] for r in rows if r["cache"] == cache]
+        return f"{min(values):.1f}-{max(values):.1f}%"
+
+    return (
+        "HoLiSwap on archsim, six program traces (32 KB 4-way, E = 128, T = 64): lines serving 60% of accesses; "
+        "wire-energy saving; swap stall per port cycle",
+        f"L1-I {span('l1i', 'hot_line_fraction')}, L1-D {span('l1d', 'hot_line_fraction')}; L1-I "
+        f"{span('l1i', 'archsim_wire_saving')}, L1-D {span('l1d', 'archsim_wire_saving')}; up to "
+        f"{max(100 * r['archsim_swap_stall_fraction'] for r in rows):.2f}%",
+        "< 3%; up to 44%; 0.13% performance",
+        "`python benchmarks/holiswap_validation.py`",
+    )
+
+
+def holiswap_model_vs_archsim() -> tuple[str, str, str, str]:
+    """The HoLiSwap model against archsim on the committed small and the full-size traces."""
+    report = _json("holiswap_validation.json")
+    cells = []
+    for name in ("small", "full"):
+        s = report[name]["summary"]
+        cells.append(
+            f"{name}: {s['within_target']} of {s['streams']} streams within {100 * s['target_rtol']:.0f}%, worst "
+            f"wire {100 * s['worst']['wire_error']:.0f}%, swaps {100 * s['worst']['swap_error']:.0f}%"
+        )
+    return (
+        "HoLiSwap model / archsim, wire energy and swaps per stream (L1-I and L1-D of each trace)",
+        "; ".join(cells),
+        "",
+        "`hwcost validate holiswap`",
+    )
+
+
+def rv64_crosscheck() -> tuple[str, str, str, str]:
+    """The RV64IM emulator against rvsim on the program set's bare-metal ELFs."""
+    report = _json("rv64_crosscheck.json")
+    checks = ("pc_sequence_equal", "rd_sequence_equal", "registers_at_exit_equal", "writable_memory_at_exit_equal",
+              "classes_equal_except_ecall")  # fmt: skip
+    agree = sum(
+        all(r[c] for c in checks)
+        and r["checksum_emulator"] == r["checksum_rvsim"]
+        and r["checksum_reference"] in (None, r["checksum_emulator"])  # the fixture has no Python re-computation
+        and r["instructions_emulator"] == r["commit_log_lines_rvsim"]
+        for r in report["rows"]
+    )
+    return (
+        "RV64IM emulator vs rvsim 2.1.0: exit value, retired instructions, pc and destination-register sequences, "
+        "registers and memory at exit",
+        f"{agree} of {len(report['rows'])} ELFs agree in every respect",
+        "",
+        "`python benchmarks/rv64_crosscheck.py`",
+    )
+
+
 ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     eie_table_iv,
     eie_model_vs_archsim,
@@ -280,6 +338,9 @@ ROWS: tuple[Callable[[], tuple[str, str, str, str]], ...] = (
     scnn_model_vs_archsim,
     sweep_row("scnn", "one jit call (vmap over chunks)"),
     ese_throughput,
+    holiswap_vs_paper,
+    holiswap_model_vs_archsim,
+    rv64_crosscheck,
     deep_compression("lenet300", "LeNet-300-100", "40x at 1.58%"),
     deep_compression("lenet5", "LeNet-5", "39x at 0.74%"),
     ttq,
