@@ -3,7 +3,8 @@
 Six small C kernels (``archsim/traces/programs/*.c``), each with a fixed input generated inside the file:
 the sparse matrix-vector product of the pruned first layer of a trained LeNet-300-100 in CSC, a dense GEMM,
 a five-point stencil, a merge sort, an open-addressing hash table and a pointer-chasing walk. Every kernel
-is freestanding C99 (only ``<stdint.h>`` and ``<stddef.h>``, static arrays, no library calls) and defines
+is freestanding C99 (only ``<stdint.h>``, ``<stddef.h>`` and the shared ``kernel_common.h``: the input
+generator and the checksum step; static arrays, no library calls) and defines
 ``uint64_t run_kernel(void)``, which returns a checksum of its result; ``-DSMALL`` gives an input about ten
 times smaller. ``native_main.c`` runs the kernel once and prints the checksum, bracketed by two stores to
 ``hwcost_trace_marker`` so the kernel's own accesses can be cut out of a whole-program trace.
@@ -56,6 +57,8 @@ PROGRAMS_DIR = Path(__file__).resolve().parent / "programs"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS_NPZ = PROGRAMS_DIR / "data" / "lenet300_fc1.npz"
 WEIGHTS_HEADER = "lenet300_fc1.h"
+COMMON_HEADER = "kernel_common.h"
+"""The header every kernel includes: its input generator (xorshift64) and its checksum step (FNV-1a)."""
 NATIVE_MAIN = "native_main.c"
 MARKER_SYMBOL = "hwcost_trace_marker"
 TRACE_DIR_ENV = "HWCOST_TRACE_DIR"
@@ -493,14 +496,17 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(name: str, variant: str, tools: dict[str, str] | None = None) -> str:
-    """Hex SHA-256 of everything a trace depends on: the kernel, ``native_main.c``, the generated headers, the
-    flags, the variant, the tool versions and :data:`TRACE_FORMAT`."""
+    """Hex SHA-256 of everything a trace depends on: the kernel, ``native_main.c``, ``kernel_common.h``, the
+    generated headers, the flags, the variant, the tool versions and :data:`TRACE_FORMAT`."""
     check_variant(variant)
     p = program(name)
     recipe = {
         "format": TRACE_FORMAT,
         "variant": variant,
-        "sources": {f: hashlib.sha256((PROGRAMS_DIR / f).read_bytes()).hexdigest() for f in (p.source, NATIVE_MAIN)},
+        "sources": {
+            f: hashlib.sha256((PROGRAMS_DIR / f).read_bytes()).hexdigest()
+            for f in (p.source, NATIVE_MAIN, COMMON_HEADER)
+        },
         "headers": {h: hashlib.sha256(weights_header_text().encode()).hexdigest() for h in p.headers},
         "cflags": CFLAGS,
         "kernel_cflags": KERNEL_CFLAGS,

@@ -6,9 +6,11 @@
  * Checksum: FNV-1a-style fold of the N x N entries of C in row-major order (each entry sign-extended to
  * 64 bits, h = (h ^ v) * 0x100000001b3 starting from 0xcbf29ce484222325).
  *
- * Freestanding C99: only <stdint.h> and <stddef.h>, static arrays, no library calls. */
+ * Freestanding C99: only <stdint.h>, <stddef.h> and the shared kernel_common.h, static arrays, no library calls. */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel_common.h"
 
 #ifdef SMALL
 #define N 22
@@ -17,24 +19,10 @@
 #endif
 
 #define SEED 0x6a09e667f3bcc908ULL
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 static int16_t a[N][N];
 static int16_t b[N][N];
 static int32_t c[N][N];
-
-/* xorshift64 with shifts (13, 7, 17): Marsaglia, "Xorshift RNGs", J. Stat. Softw. 8(14), 2003. */
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    return x;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * FNV_PRIME; }
 
 uint64_t run_kernel(void) {
     uint64_t s = SEED;

@@ -9,9 +9,11 @@
  * Checksum: FNV-1a-style fold (h = (h ^ v) * 0x100000001b3 from 0xcbf29ce484222325) of each lookup's
  * result in order: the value found, or 2^64 - 1 when the key is absent.
  *
- * Freestanding C99: only <stdint.h> and <stddef.h>, static arrays, no library calls. */
+ * Freestanding C99: only <stdint.h>, <stddef.h> and the shared kernel_common.h, static arrays, no library calls. */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel_common.h"
 
 #ifdef SMALL
 #define B 11
@@ -27,25 +29,10 @@
 #define SEED 0xa54ff53a5f1d36f1ULL
 #define FIB 0x9e3779b97f4a7c15ULL
 #define ABSENT 0xffffffffffffffffULL
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 static uint64_t keys[SLOTS];
 static uint64_t values[SLOTS];
 static uint64_t inserted[M];
-
-/* xorshift64 with shifts (13, 7, 17): Marsaglia, "Xorshift RNGs", J. Stat. Softw. 8(14), 2003.
- * From a nonzero state it never returns 0, so generated keys are never the empty marker. */
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    return x;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * FNV_PRIME; }
 
 static size_t slot_of(uint64_t key) { return (size_t)((key * FIB) >> (64 - B)); }
 

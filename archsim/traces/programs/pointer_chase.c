@@ -10,9 +10,11 @@
  * Checksum: FNV-1a-style fold (h = (h ^ v) * 0x100000001b3 from 0xcbf29ce484222325) of the 64-bit payload
  * sum and then the index of the node where the walk ends.
  *
- * Freestanding C99: only <stdint.h> and <stddef.h>, static arrays, no library calls. */
+ * Freestanding C99: only <stdint.h>, <stddef.h> and the shared kernel_common.h, static arrays, no library calls. */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel_common.h"
 
 #ifdef SMALL
 #define N 1024
@@ -23,8 +25,6 @@
 #endif
 
 #define SEED 0x510e527fade682d1ULL
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 struct node {
     uint32_t next;
@@ -34,18 +34,6 @@ struct node {
 
 static struct node nodes[N];
 static uint32_t order[N];
-
-/* xorshift64 with shifts (13, 7, 17): Marsaglia, "Xorshift RNGs", J. Stat. Softw. 8(14), 2003. */
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    return x;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * FNV_PRIME; }
 
 uint64_t run_kernel(void) {
     uint64_t s = SEED;

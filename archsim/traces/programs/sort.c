@@ -6,9 +6,11 @@
  * Checksum: FNV-1a-style fold of the sorted keys in increasing order (h = (h ^ key) * 0x100000001b3 from
  * 0xcbf29ce484222325); it depends only on the multiset of keys, not on the algorithm.
  *
- * Freestanding C99: only <stdint.h> and <stddef.h>, static arrays, no library calls. */
+ * Freestanding C99: only <stdint.h>, <stddef.h> and the shared kernel_common.h, static arrays, no library calls. */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel_common.h"
 
 #ifdef SMALL
 #define N 512
@@ -17,22 +19,8 @@
 #endif
 
 #define SEED 0x3c6ef372fe94f82bULL
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 static uint32_t buf[2][N];
-
-/* xorshift64 with shifts (13, 7, 17): Marsaglia, "Xorshift RNGs", J. Stat. Softw. 8(14), 2003. */
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    return x;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * FNV_PRIME; }
 
 /* Merge src[lo, mid) and src[mid, hi) into dst[lo, hi). */
 static void merge(const uint32_t *src, uint32_t *dst, size_t lo, size_t mid, size_t hi) {

@@ -13,10 +13,12 @@
  * Checksum: FNV-1a-style fold (h = (h ^ v) * 0x100000001b3 from 0xcbf29ce484222325) of y_0 .. y_299 of
  * every vector in order, each y_i as a 64-bit two's complement word.
  *
- * Freestanding C99: <stdint.h>, <stddef.h> and the generated weight header, static arrays, no library
- * calls. */
+ * Freestanding C99: <stdint.h>, <stddef.h>, kernel_common.h and the generated weight header, static arrays,
+ * no library calls. */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel_common.h"
 
 #include "lenet300_fc1.h"
 
@@ -27,23 +29,9 @@
 #endif
 
 #define SEED 0x9b05688c2b3e6c1fULL
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 static uint8_t x[FC1_COLS];
 static int64_t y[FC1_ROWS];
-
-/* xorshift64 with shifts (13, 7, 17): Marsaglia, "Xorshift RNGs", J. Stat. Softw. 8(14), 2003. */
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t v = *state;
-    v ^= v << 13;
-    v ^= v >> 7;
-    v ^= v << 17;
-    *state = v;
-    return v;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * FNV_PRIME; }
 
 uint64_t run_kernel(void) {
     uint64_t s = SEED;

@@ -7,9 +7,11 @@
  * Checksum: FNV-1a-style fold of the interior of the final grid in row-major order (h = (h ^ v) *
  * 0x100000001b3 from 0xcbf29ce484222325).
  *
- * Freestanding C99: only <stdint.h> and <stddef.h>, static arrays, no library calls. */
+ * Freestanding C99: only <stdint.h>, <stddef.h> and the shared kernel_common.h, static arrays, no library calls. */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kernel_common.h"
 
 #ifdef SMALL
 #define N 32
@@ -20,22 +22,8 @@
 #endif
 
 #define SEED 0xbb67ae8584caa73bULL
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 static int32_t grid[2][N + 2][N + 2];
-
-/* xorshift64 with shifts (13, 7, 17): Marsaglia, "Xorshift RNGs", J. Stat. Softw. 8(14), 2003. */
-static uint64_t rng_next(uint64_t *state) {
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    return x;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * FNV_PRIME; }
 
 uint64_t run_kernel(void) {
     uint64_t s = SEED;
