@@ -32,7 +32,9 @@ Semantics:
   (load-to-use, A: the authors' figures read as the total latency of a hit at that level); a store writes
   at commit and never stalls. An L1-I miss served by level ``k`` delays its fetch group by that level's
   latency minus the L1 latency. An access that straddles two lines is charged to the line of its first
-  byte (A). This is a per-access model of its own; :mod:`archsim.cache` returns only aggregate counts.
+  byte (A). Hits and misses follow trace order, not the cores' timing: a later access to a line whose miss
+  is still outstanding counts as a hit (A: no miss-status registers are modelled). This is a per-access
+  model of its own; :mod:`archsim.cache` returns only aggregate counts.
 """
 
 from __future__ import annotations
@@ -422,7 +424,8 @@ class CoreResult:
         stalls: cycles in which nothing commits, by cause (:data:`STALL_CAUSES`): the cause of the oldest
             uncommitted instruction (CG-OoO: the latest-completing instruction of the oldest uncommitted
             block) at that cycle: not yet in the core (its front-end cause), waiting to issue
-            (``dependency``), or executing (``dcache_miss`` for a load served beyond the L1, else
+            (``dependency``: for operands, and also for an issue slot and, in CG-OoO, for a head-buffer
+            slot or its Skipahead turn), or executing (``dcache_miss`` for a load served beyond the L1, else
             ``execution``). ``cycles == commit_cycles + sum(stalls.values())``.
         commit_cycles: cycles in which at least one instruction commits.
         counts: accesses per structure, ``"structure.action"`` (reads, writes, CAM searches, wire traversals).

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archsim import cgooo, cores
 from archsim.traces import rv64
@@ -153,6 +155,39 @@ def test_local_and_global_values():
     assert r.counts["global_rf.write"] == 1 and r.counts["global_rf.read"] == 1
     assert r.counts["head_buffer.cam_search"] == 2 * 1 + 1 * 12  # own window per local, all 12 per global
     assert r.counts["block_rob.read"] == r.counts["block_rob.write"] == 2
+
+
+@st.composite
+def random_traces(draw: st.DrawFn) -> rv64.Trace:
+    """Short random traces over 8 registers: ALU, MUL, DIV, loads and stores over near and far lines, and
+    forward branches taken or not."""
+    rows, pc = [], 0x1000
+    for _ in range(draw(st.integers(1, 60))):
+        k = draw(st.sampled_from(("alu", "alu", "mul", "div", "load", "store", "branch")))
+        r = {"cls": k, "pc": pc, "rs1": draw(st.integers(0, 7))}
+        if k in ("alu", "mul", "div", "load"):
+            r["rd"] = draw(st.integers(1, 7))
+        if k in ("alu", "mul", "div", "store", "branch"):
+            r["rs2"] = draw(st.integers(0, 7))
+        if k in ("load", "store"):
+            r["addr"] = draw(st.integers(0, 63)) * 64 * draw(st.sampled_from((1, 4096)))
+        step = 4
+        if k == "branch":
+            r["taken"], r["target"] = draw(st.booleans()), pc + 8
+            step = 8 if r["taken"] else 4
+        rows.append(r)
+        pc += step
+    return make_trace(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_traces())
+def test_out_of_order_is_never_slower_than_in_order(trace):
+    r = cgooo.simulate_all(trace)
+    assert r["ooo"].cycles <= r["ino"].cycles
+    for name in CORES:
+        assert r[name].commit_cycles + sum(r[name].stalls.values()) == r[name].cycles
+        assert r[name].cycles >= -(-r[name].instructions // 4) + 2  # width 4, one dispatch and one issue cycle
 
 
 @pytest.fixture(scope="module")
