@@ -199,13 +199,18 @@ class _FrontEnd:
         self.cause = _CAUSE["frontend"]
         self.redirect = 0
         self.last_group_dispatch = 0
+        self.last_group_cause = self.cause
 
-    def earliest(self, i: int, dispatch: list[int]) -> tuple[int, int]:
-        """Earliest dispatch cycle of instruction ``i`` from the front end alone, and its cause code."""
+    def earliest(self, i: int, dispatch: list[int], causes: list[int]) -> tuple[int, int]:
+        """Earliest dispatch cycle of instruction ``i`` from the front end alone, and its cause code. An
+        instruction held back only by the one ahead of it (dispatch order, width, a full fetch buffer)
+        inherits that one's cause."""
         p = self.p
         g = p.group[i]
         if p.group_start[g] == i:
-            t, cause = (0 if g == 0 else max(self.fetch + 1, self.last_group_dispatch)), _CAUSE["frontend"]
+            t, cause = (0 if g == 0 else self.fetch + 1), _CAUSE["frontend"]
+            if self.last_group_dispatch > t:
+                t, cause = self.last_group_dispatch, self.last_group_cause
             if self.redirect > t:
                 t, cause = self.redirect, _CAUSE["branch_mispredict"]
             if p.group_delay[g]:
@@ -216,12 +221,12 @@ class _FrontEnd:
         if i >= self.width:
             order = max(order, dispatch[i - self.width] + 1)
         if order > t:
-            t, cause = order, _CAUSE["frontend"]
+            t, cause = order, causes[i - 1]
         return t, cause
 
-    def dispatched(self, i: int, cycle: int) -> None:
+    def dispatched(self, i: int, cycle: int, cause: int) -> None:
         if self.p.group_start[self.p.group[i]] == i:
-            self.last_group_dispatch = cycle
+            self.last_group_dispatch, self.last_group_cause = cycle, cause
 
     def completed(self, i: int, cycle: int) -> None:
         if self.p.mispredicted[i]:
@@ -275,13 +280,13 @@ def simulate_ino(
     fe = _FrontEnd(p)
     dispatch, issue, complete, commit, cause = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
     for i in range(n):
-        t, c = fe.earliest(i, dispatch)
+        t, c = fe.earliest(i, dispatch, cause)
         if i >= config.window_entries and issue[i - config.window_entries] + 1 > t:
             t, c = issue[i - config.window_entries] + 1, _CAUSE["window_full"]
         if i >= config.rob_entries and commit[i - config.rob_entries] + 1 > t:
             t, c = commit[i - config.rob_entries] + 1, _CAUSE["rob_full"]
         dispatch[i], cause[i] = t, c
-        fe.dispatched(i, t)
+        fe.dispatched(i, t, c)
         s = max(t + 1, _operands_ready(p, i, complete), issue[i - 1] if i else 0)
         if i >= width:
             s = max(s, issue[i - width] + 1)
@@ -323,7 +328,7 @@ def simulate_ooo(
     used: dict[int, int] = {}
     for i in range(n):
         k = p.cls[i]
-        t, c = fe.earliest(i, dispatch)
+        t, c = fe.earliest(i, dispatch, cause)
         if i >= config.rob_entries and commit[i - config.rob_entries] + 1 > t:
             t, c = commit[i - config.rob_entries] + 1, _CAUSE["rob_full"]
         queue, size = (loads, config.lq_entries) if k == rv64.LOAD else (stores, config.sq_entries)
@@ -344,7 +349,7 @@ def simulate_ooo(
             if free > t:
                 t, c = free, _CAUSE["rs_full"]
         dispatch[i], cause[i] = t, c
-        fe.dispatched(i, t)
+        fe.dispatched(i, t, c)
         s = _first_free(used, max(t + 1, _operands_ready(p, i, complete)), width)
         heapq.heappush(rs, s)
         issue[i] = s
@@ -463,7 +468,7 @@ def simulate_cgooo(
         b, k = block[i], p.cls[i]
         if i and block[i - 1] != b:
             close_block(b - 1)
-        t, c = fe.earliest(i, dispatch)
+        t, c = fe.earliest(i, dispatch, cause)
         first = not i or block[i - 1] != b
         if first:
             block_first[b] = i
@@ -490,7 +495,7 @@ def simulate_cgooo(
                 if free > t:
                     t, c = free, _CAUSE["prf_full"]
         dispatch[i], cause[i] = t, c
-        fe.dispatched(i, t)
+        fe.dispatched(i, t, c)
         cl = cluster_of[b]
         ready = max(t + 1, skip_floor)
         if len(top) >= config.head_buffer_entries:
@@ -533,7 +538,8 @@ def simulate_cgooo(
         pending.append(i)
     close_block(nblocks - 1)
     responsible = [block_critical[block[i]] for i in range(n)]
-    stalls, commit_cycles = stall_breakdown(commit, dispatch, issue, responsible, cause, p.data_level, p.cls)
+    leader = [block_first[block[i]] for i in range(n)]
+    stalls, commit_cycles = stall_breakdown(commit, dispatch, issue, responsible, cause, p.data_level, p.cls, leader)
     counts.update({"block_rob.write": nblocks, "block_rob.read": nblocks, "block_window.write": n,
                    "block_window.read": n, "head_buffer.write": n, "head_buffer.read": n})  # fmt: skip
     _lsq_counts(p, counts)

@@ -448,12 +448,15 @@ class CoreResult:
 
 def stall_breakdown(
     commit: list[int], dispatch: list[int], issue: list[int], responsible: list[int], front_cause: list[int],
-    data_level: list[int], cls: list[int],
+    data_level: list[int], cls: list[int], leader: list[int] | None = None,
 ) -> tuple[dict[str, int], int]:  # fmt: skip
     """Stalls by cause and commit cycles from per-instruction cycles (see :class:`CoreResult`).
 
     ``responsible[i]`` is the instruction whose progress decides instruction ``i``'s commit (``i`` itself, or
-    the latest-completing instruction of its block); ``front_cause[i]`` indexes :data:`STALL_CAUSES`."""
+    the latest-completing instruction of its block); ``front_cause[i]`` indexes :data:`STALL_CAUSES`.
+    ``leader[i]`` (default ``i``) is the first instruction of ``i``'s commit group (its block): cycles before
+    the leader enters the core count to the leader's front-end cause, later ones before the responsible
+    instruction enters to the responsible one's."""
     stalls = dict.fromkeys(STALL_CAUSES, 0)
     previous = -1
     commit_cycles = 0
@@ -465,7 +468,10 @@ def stall_breakdown(
         j = responsible[i]
         lo, hi = previous + 1, c  # cycles lo .. c - 1 commit nothing
         d, s = dispatch[j], issue[j]
-        front = max(0, min(hi, d) - lo)
+        f = i if leader is None else leader[i]
+        lead = max(0, min(hi, dispatch[f], d) - lo)
+        stalls[STALL_CAUSES[front_cause[f]]] += lead
+        front = max(0, min(hi, d) - max(lo, min(dispatch[f], d)))
         waiting = max(0, min(hi, s) - max(lo, d))
         executing = max(0, hi - max(lo, s))
         stalls[STALL_CAUSES[front_cause[j]]] += front
