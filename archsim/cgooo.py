@@ -48,7 +48,9 @@ Cores:
   writers in flight, A: 32 architectural). This is the compiler's register allocation read from the
   dynamic trace (A: exact liveness, the best a static allocator could do). A global operand produced in
   another cluster arrives one cycle later (``cross_cluster_cycles``, A) over a wire traversal. Loads and
-  stores use the same load / store queues as the OoO core (A).
+  stores use the same load / store queues as the OoO core (A). Not modelled: the compiler's static list
+  scheduling of each block (the paper's), so the head buffers see GCC's instruction order; and, as in every
+  trace-driven model here, wrong-path fetch and execution after a misprediction.
 
 Access counts (``"structure.action"``, priced by :func:`archsim.cores.energy_pj`): every core counts the
 shared front end and caches (``bpred.read/write``, ``btb.search/write``, ``l1i.read``, ``l1d.read/write``,
@@ -78,6 +80,7 @@ from collections import deque
 
 from archsim.cores import (
     AUTHOR_ENERGY,
+    DISPATCH_STALL_CAUSES,
     STALL_CAUSES,
     CoreResult,
     EnergyTable,
@@ -278,12 +281,15 @@ def simulate_ino(
     p = _as_prepared(trace, shared)
     n, width = p.n, p.config.width
     fe = _FrontEnd(p)
+    held = dict.fromkeys(DISPATCH_STALL_CAUSES, 0)
     dispatch, issue, complete, commit, cause = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
     for i in range(n):
         t, c = fe.earliest(i, dispatch, cause)
         if i >= config.window_entries and issue[i - config.window_entries] + 1 > t:
+            held["window_full"] += issue[i - config.window_entries] + 1 - t
             t, c = issue[i - config.window_entries] + 1, _CAUSE["window_full"]
         if i >= config.rob_entries and commit[i - config.rob_entries] + 1 > t:
+            held["rob_full"] += commit[i - config.rob_entries] + 1 - t
             t, c = commit[i - config.rob_entries] + 1, _CAUSE["rob_full"]
         dispatch[i], cause[i] = t, c
         fe.dispatched(i, t, c)
@@ -304,7 +310,7 @@ def simulate_ino(
     counts.update({"ino_window.write": n, "ino_window.read": n, "ino_rob.write": n, "ino_rob.read": n,
                    "ino_rf.read": operands, "ino_rf.write": results})  # fmt: skip
     structures = {"ino_window": 1, "ino_rob": 1, "ino_rf": 1, "bpred": 1, "btb": 1, "l1i": 1, "latch": config.stages}
-    return CoreResult("ino", commit[-1] + 1, n, stalls, commit_cycles, counts, structures)
+    return CoreResult("ino", commit[-1] + 1, n, stalls, commit_cycles, counts, structures, held)
 
 
 def simulate_ooo(
@@ -319,6 +325,7 @@ def simulate_ooo(
     p = _as_prepared(trace, shared)
     n, width = p.n, p.config.width
     fe = _FrontEnd(p)
+    held = dict.fromkeys(DISPATCH_STALL_CAUSES, 0)
     dispatch, issue, complete, commit, cause = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
     rs: list[int] = []  # issue cycles of the instructions holding a reservation-station entry (min-heap)
     loads: deque[int] = deque()  # commit cycles of in-flight loads, stores, register writers (in order)
@@ -330,23 +337,27 @@ def simulate_ooo(
         k = p.cls[i]
         t, c = fe.earliest(i, dispatch, cause)
         if i >= config.rob_entries and commit[i - config.rob_entries] + 1 > t:
+            held["rob_full"] += commit[i - config.rob_entries] + 1 - t
             t, c = commit[i - config.rob_entries] + 1, _CAUSE["rob_full"]
         queue, size = (loads, config.lq_entries) if k == rv64.LOAD else (stores, config.sq_entries)
         if k == rv64.LOAD or k == rv64.STORE:
             while len(queue) >= size:
                 free = queue.popleft() + 1
                 if free > t:
+                    held["lsq_full"] += free - t
                     t, c = free, _CAUSE["lsq_full"]
         if p.rd[i] > 0:
             while len(writers) >= rename:
                 free = writers.popleft() + 1
                 if free > t:
+                    held["prf_full"] += free - t
                     t, c = free, _CAUSE["prf_full"]
         while rs and rs[0] + 1 <= t:
             heapq.heappop(rs)
         while len(rs) >= config.rs_entries:
             free = heapq.heappop(rs) + 1
             if free > t:
+                held["rs_full"] += free - t
                 t, c = free, _CAUSE["rs_full"]
         dispatch[i], cause[i] = t, c
         fe.dispatched(i, t, c)
@@ -372,7 +383,7 @@ def simulate_ooo(
     _lsq_counts(p, counts)
     structures = {"rob": 1, "rs": 1, "lq": 1, "sq": 1, "prf": 1, "rat": 1, "bpred": 1, "btb": 1, "l1i": 1,
                   "latch": config.stages}  # fmt: skip
-    return CoreResult("ooo", commit[-1] + 1, n, stalls, commit_cycles, counts, structures)
+    return CoreResult("ooo", commit[-1] + 1, n, stalls, commit_cycles, counts, structures, held)
 
 
 def blocks(p: Prepared, config: CGOoOConfig = CGOoOConfig()) -> list[int]:
@@ -430,6 +441,7 @@ def simulate_cgooo(
     local = local_values(p, block, config.local_rf_entries)
     nblocks = block[-1] + 1
     fe = _FrontEnd(p)
+    held = dict.fromkeys(DISPATCH_STALL_CAUSES, 0)
     dispatch, issue, complete, commit, cause = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
     last_issue = [0] * nblocks  # cycle by which every instruction of the block has issued
     block_commit = [0] * nblocks
@@ -475,8 +487,10 @@ def simulate_cgooo(
             cluster_of[b] = (b % config.windows) // config.windows_per_cluster
             top = []
             if b >= config.windows and last_issue[b - config.windows] + 1 > t:
+                held["window_full"] += last_issue[b - config.windows] + 1 - t
                 t, c = last_issue[b - config.windows] + 1, _CAUSE["window_full"]
             if b >= config.block_rob_entries and block_commit[b - config.block_rob_entries] + 1 > t:
+                held["block_rob_full"] += block_commit[b - config.block_rob_entries] + 1 - t
                 t, c = block_commit[b - config.block_rob_entries] + 1, _CAUSE["block_rob_full"]
             older = sorted(last_issue[max(0, b - config.windows + 1) : b], reverse=True)
             s = config.skipahead_blocks
@@ -487,12 +501,14 @@ def simulate_cgooo(
             while len(queue) + in_block >= size:
                 free = queue.popleft() + 1
                 if free > t:
+                    held["lsq_full"] += free - t
                     t, c = free, _CAUSE["lsq_full"]
         if p.rd[i] > 0 and not local[i]:
             in_block = sum(1 for j in pending if p.rd[j] > 0 and not local[j])
             while len(writers) + in_block >= rename and writers:
                 free = writers.popleft() + 1
                 if free > t:
+                    held["prf_full"] += free - t
                     t, c = free, _CAUSE["prf_full"]
         dispatch[i], cause[i] = t, c
         fe.dispatched(i, t, c)
@@ -546,7 +562,7 @@ def simulate_cgooo(
     structures = {"block_rob": 1, "block_window": config.windows, "head_buffer": config.windows,
                   "local_rf": config.windows, "global_rf": 1, "global_rat": 1, "lq": 1, "sq": 1, "bpred": 1,
                   "btb": 1, "l1i": 1, "latch": config.stages}  # fmt: skip
-    return CoreResult("cgooo", commit[-1] + 1, n, stalls, commit_cycles, counts, structures)
+    return CoreResult("cgooo", commit[-1] + 1, n, stalls, commit_cycles, counts, structures, held)
 
 
 def simulate_all(

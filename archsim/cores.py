@@ -87,6 +87,8 @@ STALL_CAUSES = (
     "execution",
 )
 """Causes of the cycles in which nothing commits (see :class:`CoreResult`)."""
+DISPATCH_STALL_CAUSES = ("rob_full", "rs_full", "lsq_full", "prf_full", "window_full", "block_rob_full")
+"""Structures that can hold dispatch back (see :attr:`CoreResult.dispatch_stalls`)."""
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> int:
@@ -426,10 +428,15 @@ class CoreResult:
             block) at that cycle: not yet in the core (its front-end cause), waiting to issue
             (``dependency``: for operands, and also for an issue slot and, in CG-OoO, for a head-buffer
             slot or its Skipahead turn), or executing (``dcache_miss`` for a load served beyond the L1, else
-            ``execution``). ``cycles == commit_cycles + sum(stalls.values())``.
+            ``execution``). ``cycles == commit_cycles + sum(stalls.values())``. A full structure is almost
+            never the cause at the commit head (its entries are held by older instructions, which have
+            committed by then; the root cause is the head's latency): see ``dispatch_stalls``.
         commit_cycles: cycles in which at least one instruction commits.
         counts: accesses per structure, ``"structure.action"`` (reads, writes, CAM searches, wire traversals).
         structures: instances of each structure that leaks, ``{"rob": 1, "block_window": 12, ...}``.
+        dispatch_stalls: per structure of :data:`DISPATCH_STALL_CAUSES`, the cycles by which it held
+            instructions back at dispatch beyond the front end and the instruction ahead (summed over
+            instructions; these overlap the commit-head ``stalls``, they do not add to ``cycles``).
     """
 
     core: str
@@ -439,6 +446,7 @@ class CoreResult:
     commit_cycles: int
     counts: dict[str, int]
     structures: dict[str, int]
+    dispatch_stalls: dict[str, int]
 
     @property
     def ipc(self) -> float:

@@ -69,6 +69,7 @@ def run_kernel(name: str, small: bool) -> dict:
             "energy_pj_per_instruction": e["total"] / r.instructions,
             "largest_energy_terms_pj": dict(top),
             "stalls": {k: v for k, v in r.stalls.items() if v},
+            "dispatch_stalls": {k: v for k, v in r.dispatch_stalls.items() if v},
             "commit_cycles": r.commit_cycles,
             "counts": r.counts,
         }

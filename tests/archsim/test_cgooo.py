@@ -139,6 +139,26 @@ def test_skipahead_limits_cgooo_across_blocks():
     assert cgooo.simulate_ino(tr, shared=PERFECT_I).cycles == 224
 
 
+def test_few_block_windows_stall_cgooo_dispatch():
+    # Block 0: a load miss, an add on it (issues in 101), a not-taken branch; then 10 blocks of an ALU op and
+    # a not-taken branch (the cold predictor says not taken: no mispredictions). With 4 windows, block 4 needs
+    # block 0's window, free once the add has issued: it enters in cycle 102 at the earliest.
+    nt = {"cls": "branch", "rs1": 0, "rs2": 0, "taken": False, "target": 0x8000}
+    rows = [{"cls": "load", "rd": 5, "rs1": 10, "addr": 0x10000}, {"cls": "alu", "rd": 6, "rs1": 5}, dict(nt)]
+    for _ in range(10):
+        rows += [{"cls": "alu", "rd": 7}, dict(nt)]
+    tr = make_trace(rows)
+    assert sum(cores.prepare(tr, PERFECT_I).mispredicted) == 0
+    few = cgooo.CGOoOConfig(windows=4, windows_per_cluster=4, skipahead_blocks=4)
+    small = cgooo.simulate_cgooo(tr, few, shared=PERFECT_I)
+    default = cgooo.simulate_cgooo(tr, shared=PERFECT_I)
+    # block 4 waits from cycle 1 (after blocks 0..3 entered in cycle 0) to 102
+    assert small.dispatch_stalls["window_full"] >= 100 and default.dispatch_stalls["window_full"] == 0
+    assert small.cycles >= default.cycles
+    rob = cgooo.simulate_cgooo(tr, cgooo.CGOoOConfig(block_rob_entries=2), shared=PERFECT_I)
+    assert rob.dispatch_stalls["block_rob_full"] >= 100
+
+
 def test_local_and_global_values():
     # i0 writes x5, read only inside its block (i1): local. i1 writes x6, read by i3 in the next block: global.
     rows = [{"cls": "alu", "rd": 5}, {"cls": "alu", "rd": 6, "rs1": 5},
@@ -208,6 +228,8 @@ def test_cores_order_on_the_fixture(fixture_results):
         assert r[name].instructions == 8077
         assert r[name].commit_cycles + sum(r[name].stalls.values()) == r[name].cycles
         assert set(r[name].stalls) == set(cores.STALL_CAUSES)
+        assert set(r[name].dispatch_stalls) == set(cores.DISPATCH_STALL_CAUSES)
+    assert r["ino"].dispatch_stalls["rs_full"] == 0 and r["ino"].dispatch_stalls["window_full"] > 0
 
 
 def test_deterministic(fixture_trace, fixture_results):
