@@ -22,6 +22,8 @@ its 2014 draft, labelled in the project's ``papers.md``; A = an assumption of th
   load, the latest older store to the same 8-byte word has completed (store-to-load forwarding; loads are
   otherwise not ordered against stores: perfect disambiguation, A).
 * Commit in order (``width`` per cycle) not before completion; stores write the L1-D at commit.
+* Pipeline depth (``stages``) prices latch traversals only; in the timing, the front end's depth is folded
+  into the 20-cycle redirect and the one dispatch-to-issue cycle (A).
 
 Cores:
 
@@ -86,7 +88,7 @@ from archsim.cores import (
     EnergyTable,
     Prepared,
     SharedConfig,
-    _check_int,
+    check_int,
     energy_pj,
     prepare,
     stall_breakdown,
@@ -166,7 +168,7 @@ def check_config(config: InOConfig | OoOConfig | CGOoOConfig) -> None:
         raise ValueError(f"config={config!r}; allowed: an InOConfig, OoOConfig or CGOoOConfig")
     for field in dataclasses.fields(config):
         low = 0 if field.name == "cross_cluster_cycles" else 1
-        _check_int(field.name, getattr(config, field.name), low, 1 << 20)
+        check_int(field.name, getattr(config, field.name), low, 1 << 20)
     if isinstance(config, OoOConfig) and config.prf_entries <= ARCH_REGISTERS:
         raise ValueError(f"prf_entries={config.prf_entries}; allowed: more than the {ARCH_REGISTERS} architectural")
     if isinstance(config, CGOoOConfig):
@@ -272,7 +274,7 @@ def _first_free(used: dict[int, int], t: int, capacity: int) -> int:
 def simulate_ino(
     trace: rv64.Trace | Prepared, config: InOConfig = InOConfig(), shared: SharedConfig | None = None
 ) -> CoreResult:
-    """Run the in-order core over a trace (or a :func:`archsim.cores.prepare` d one); see the module docstring.
+    """Run the in-order core over a trace (or one from :func:`archsim.cores.prepare`); see the module docstring.
 
     Raises:
         ValueError: for a bad configuration or a malformed trace, naming the field, value and allowed range.

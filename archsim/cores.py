@@ -91,7 +91,7 @@ DISPATCH_STALL_CAUSES = ("rob_full", "rs_full", "lsq_full", "prf_full", "window_
 """Structures that can hold dispatch back (see :attr:`CoreResult.dispatch_stalls`)."""
 
 
-def _check_int(name: str, value: object, low: int, high: int) -> int:
+def check_int(name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{name}={value!r} is not an integer; allowed: an integer in [{low}, {high}]")
     if not low <= value <= high:
@@ -150,23 +150,23 @@ class SharedConfig:
 
 def check_shared_config(config: SharedConfig) -> None:
     """``ValueError`` naming the field, its value and the allowed range for any bad field of ``config``."""
-    _check_int("width", config.width, 1, 64)
-    _check_int("mispredict_penalty_cycles", config.mispredict_penalty_cycles, 0, 10_000)
+    check_int("width", config.width, 1, 64)
+    check_int("mispredict_penalty_cycles", config.mispredict_penalty_cycles, 0, 10_000)
     for name in ("local_entries", "global_entries", "choice_entries", "btb_entries", "line_bytes"):
-        _check_power_of_two(name, _check_int(name, getattr(config, name), 1, 1 << 24))
+        _check_power_of_two(name, check_int(name, getattr(config, name), 1, 1 << 24))
     for level, ways in (("l1i", "l1_ways"), ("l1d", "l1_ways"), ("l2", "l2_ways"), ("l3", "l3_ways")):
-        size = _check_int(f"{level}_bytes", getattr(config, f"{level}_bytes"), 1, 1 << 34)
-        w = _check_int(ways, getattr(config, ways), 1, 1024)
+        size = check_int(f"{level}_bytes", getattr(config, f"{level}_bytes"), 1, 1 << 34)
+        w = check_int(ways, getattr(config, ways), 1, 1024)
         if size % (w * config.line_bytes) or (size // (w * config.line_bytes)) & (size // (w * config.line_bytes) - 1):
             raise ValueError(
                 f"{level}_bytes={size} with {ways}={w} and line_bytes={config.line_bytes}: allowed a size that is "
                 f"{ways} x line_bytes = {w * config.line_bytes} times a power of two"
             )
-    lat = [_check_int(f"{lv}_latency_cycles", getattr(config, f"{lv}_latency_cycles"), 1, 100_000) for lv in LEVELS]
+    lat = [check_int(f"{lv}_latency_cycles", getattr(config, f"{lv}_latency_cycles"), 1, 100_000) for lv in LEVELS]
     if lat != sorted(lat):
         raise ValueError(f"latencies l1, l2, l3, memory = {lat}: allowed non-decreasing from L1 to memory")
-    _check_int("mul_latency_cycles", config.mul_latency_cycles, 1, 1000)
-    _check_int("div_latency_cycles", config.div_latency_cycles, 1, 1000)
+    check_int("mul_latency_cycles", config.mul_latency_cycles, 1, 1000)
+    check_int("div_latency_cycles", config.div_latency_cycles, 1, 1000)
     for name in ("perfect_icache", "perfect_dcache"):
         if not isinstance(getattr(config, name), bool):
             raise ValueError(f"{name}={getattr(config, name)!r}; allowed: True or False")
