@@ -50,9 +50,10 @@ Cores:
   writers in flight, A: 32 architectural). This is the compiler's register allocation read from the
   dynamic trace (A: exact liveness, the best a static allocator could do). A global operand produced in
   another cluster arrives one cycle later (``cross_cluster_cycles``, A) over a wire traversal. Loads and
-  stores use the same load / store queues as the OoO core (A). Not modelled: the compiler's static list
-  scheduling of each block (the paper's), so the head buffers see GCC's instruction order; and, as in every
-  trace-driven model here, wrong-path fetch and execution after a misprediction.
+  stores use the same load / store queues as the OoO core (A). The paper's compiler schedules each block
+  statically; by default the head buffers see GCC's order of the trace, and ``static_schedule=True``
+  reorders each block with a list scheduler of this module (:func:`schedule_blocks`), not the authors'.
+  Not modelled, as in every trace-driven model here: wrong-path fetch and execution after a misprediction.
 
 Access counts (``"structure.action"``, priced by :func:`archsim.cores.energy_pj`): every core counts the
 shared front end and caches (``bpred.read/write``, ``btb.search/write``, ``l1i.read``, ``l1d.read/write``,
@@ -144,7 +145,8 @@ class CGOoOConfig:
     ``head_buffer_entries`` 4, ``skipahead_blocks`` 5, ``windows_per_cluster`` 4 sharing ``cluster_alus`` 4,
     ``block_rob_entries`` 30, ``local_rf_entries`` 20 per window, ``global_rf_entries`` 348,
     ``global_rf_segments`` 6, ``lq_entries`` / ``sq_entries`` 64 / 32 (A: as OoO),
-    ``cross_cluster_cycles`` 1 (A), ``stages`` 11 (A: as OoO)."""
+    ``cross_cluster_cycles`` 1 (A), ``stages`` 11 (A: as OoO); ``static_schedule`` reorders each block as the
+    compiler's static scheduling would (:func:`schedule_blocks`; off by default: the trace's order)."""
 
     windows: int = 12
     window_entries: int = 60
@@ -159,6 +161,7 @@ class CGOoOConfig:
     lq_entries: int = 64
     sq_entries: int = 32
     cross_cluster_cycles: int = 1
+    static_schedule: bool = False
     stages: int = 11
 
 
@@ -167,6 +170,10 @@ def check_config(config: InOConfig | OoOConfig | CGOoOConfig) -> None:
     if not isinstance(config, InOConfig | OoOConfig | CGOoOConfig):
         raise ValueError(f"config={config!r}; allowed: an InOConfig, OoOConfig or CGOoOConfig")
     for field in dataclasses.fields(config):
+        if field.name == "static_schedule":
+            if not isinstance(config.static_schedule, bool):
+                raise ValueError(f"static_schedule={config.static_schedule!r}; allowed: True or False")
+            continue
         low = 0 if field.name == "cross_cluster_cycles" else 1
         check_int(field.name, getattr(config, field.name), low, 1 << 20)
     if isinstance(config, OoOConfig) and config.prf_entries <= ARCH_REGISTERS:
@@ -409,6 +416,96 @@ def blocks(p: Prepared, config: CGOoOConfig = CGOoOConfig()) -> list[int]:
     return out
 
 
+def schedule_blocks(p: Prepared, block: list[int]) -> Prepared:
+    """``p`` with each block's instructions reordered as a compiler's static list scheduler would emit them:
+    by their earliest start cycle under the block's dependences (operands from older blocks ready at once),
+    ties by the longest latency path to the block's end, then trace order; the closing branch or jump kept
+    last. Latencies are the executed ones, except that every load is taken as an L1 hit (A: the compiler
+    cannot know the misses). Zero-latency edges (below) tie on the start cycle and are ordered by the path
+    length, so the order is topological.
+
+    Dependences kept within a block: register read-after-write, write-after-read and write-after-write (on
+    architectural registers, A: no register renaming by the compiler), and program order between a store and
+    any other load or store (A: no alias analysis). Fetch groups, mispredictions and block boundaries stay
+    at their positions (the scheduled code occupies the same addresses); every other per-instruction field
+    moves with its instruction, and producer indices are remapped.
+    """
+    n = p.n
+    order: list[int] = []
+    start = 0
+    while start < n:
+        end = start
+        while end + 1 < n and block[end + 1] == block[start]:
+            end += 1
+        members = range(start, end + 1)
+        preds: dict[int, set[int]] = {i: set() for i in members}
+        last_writer: dict[int, int] = {}
+        readers: dict[int, list[int]] = {}
+        last_store, last_memory = -1, -1
+        for i in members:
+            for j in p.producers[i]:
+                if j >= start:
+                    preds[i].add(j)
+            r = p.rd[i]
+            if r > 0:
+                preds[i].update(readers.get(r, ()))
+                if r in last_writer:
+                    preds[i].add(last_writer[r])
+            k = p.cls[i]
+            if k == rv64.STORE and last_memory >= 0:
+                preds[i].add(last_memory)
+            if k == rv64.LOAD and last_store >= 0:
+                preds[i].add(last_store)
+            if k == rv64.LOAD or k == rv64.STORE:
+                last_memory = i
+                last_store = i if k == rv64.STORE else last_store
+            for j in p.producers[i]:
+                readers.setdefault(p.rd[j], []).append(i)
+            if r > 0:
+                last_writer[r] = i
+                readers[r] = []
+        # producers record the writer, not the register read; a read of a register whose writer is older
+        # than the block needs no in-block edge
+        succs: dict[int, list[int]] = {i: [] for i in members}
+        for i in members:
+            for j in preds[i]:
+                succs[j].append(i)
+        # the compiler's latencies: a load as an L1 hit (it cannot know the misses), the rest as executed
+        lat = {i: p.config.l1_latency_cycles if p.cls[i] == rv64.LOAD else p.latency[i] for i in members}
+        height = {}
+        for i in reversed(members):
+            height[i] = lat[i] + max((height[j] for j in succs[i]), default=0)
+        closing = end if p.cls[end] in (rv64.BRANCH, rv64.JUMP) else -1
+        asap = {}
+        for i in members:
+            raw = set(p.producers[i])
+            asap[i] = max((asap[j] + (lat[j] if j in raw else 0) for j in preds[i]), default=0)
+        body = sorted((i for i in members if i != closing), key=lambda i: (asap[i], -height[i], i))
+        order.extend(body)
+        if closing >= 0:
+            order.append(closing)
+        start = end + 1
+    if len(order) != n:
+        raise RuntimeError(f"block scheduling placed {len(order)} of {n} instructions")
+    position = [0] * n
+    for new, old in enumerate(order):
+        position[old] = new
+
+    def moved(values: list) -> list:
+        return [values[old] for old in order]
+
+    return p._replace(
+        cls=moved(p.cls),
+        rd=moved(p.rd),
+        sources=moved(p.sources),
+        producers=[tuple(position[j] for j in p.producers[old]) for old in order],
+        mem_producer=[position[m] if m >= 0 else -1 for m in moved(p.mem_producer)],
+        latency=moved(p.latency),
+        data_level=moved(p.data_level),
+        mispredicted=moved(p.mispredicted),
+    )
+
+
 def local_values(p: Prepared, block: list[int], local_rf_entries: int) -> list[bool]:
     """Per instruction, whether its result lives in its block window's local RF: it writes a register, every
     reader of the value is in its own block, and it is among the block's first ``local_rf_entries`` such."""
@@ -440,6 +537,8 @@ def simulate_cgooo(
     p = _as_prepared(trace, shared)
     n = p.n
     block = blocks(p, config)
+    if config.static_schedule:
+        p = schedule_blocks(p, block)
     local = local_values(p, block, config.local_rf_entries)
     nblocks = block[-1] + 1
     fe = _FrontEnd(p)

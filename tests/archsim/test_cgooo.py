@@ -159,6 +159,38 @@ def test_few_block_windows_stall_cgooo_dispatch():
     assert rob.dispatch_stalls["block_rob_full"] >= 100
 
 
+def test_static_schedule_moves_independent_work_to_the_head():
+    # i0 load A (miss), i1..i4 a chain of adds on it, i5 load B (another line, miss). In trace order the head
+    # buffer (4) fills with i1..i4 once i0 issues; i5 enters only when i1 issues (101), issues in 102 and
+    # completes in 202: 203 cycles. Scheduled, i5 (earliest start 0) moves up behind i0, issues in cycle 1 and
+    # completes in 101 while the chain ends in 105: 106 cycles, as OoO.
+    rows = [{"cls": "load", "rd": 5, "rs1": 10, "addr": 0x10000}]
+    rows += [{"cls": "alu", "rd": 5, "rs1": 5} for _ in range(4)]
+    rows += [{"cls": "load", "rd": 9, "rs1": 10, "addr": 0x90000}]
+    tr = make_trace(rows)
+    p = cores.prepare(tr, PERFECT_I)
+    assert cgooo.simulate_cgooo(p).cycles == 203
+    assert cgooo.simulate_cgooo(p, cgooo.CGOoOConfig(static_schedule=True)).cycles == 106
+    assert cgooo.simulate_ooo(p).cycles == 106
+    assert cgooo.schedule_blocks(p, cgooo.blocks(p)).latency == [100, 100, 1, 1, 1, 1]
+
+
+def test_static_schedule_is_a_valid_reordering(fixture_trace):
+    p = cores.prepare(fixture_trace)
+    block = cgooo.blocks(p)
+    q = cgooo.schedule_blocks(p, block)
+    assert sorted(zip(block, p.latency, p.cls, strict=True)) == sorted(zip(block, q.latency, q.cls, strict=True))
+    for i in range(q.n):
+        assert all(j < i for j in q.producers[i])
+        assert q.mem_producer[i] < i
+        if q.cls[i] in (rv64.BRANCH, rv64.JUMP):
+            assert i == q.n - 1 or block[i + 1] != block[i]
+    assert q.mispredicted == p.mispredicted and q.group == p.group
+    a = cgooo.simulate_cgooo(p)
+    b = cgooo.simulate_cgooo(p, cgooo.CGOoOConfig(static_schedule=True))
+    assert a.counts == b.counts or {k for k in a.counts if a.counts[k] != b.counts[k]} <= {"cluster_wire.traversal"}
+
+
 def test_local_and_global_values():
     # i0 writes x5, read only inside its block (i1): local. i1 writes x6, read by i3 in the next block: global.
     rows = [{"cls": "alu", "rd": 5}, {"cls": "alu", "rd": 6, "rs1": 5},
@@ -290,6 +322,7 @@ def test_energy_refuses_an_unknown_count_key(fixture_results):
         (cgooo.CGOoOConfig(windows=10), r"windows=10 .*multiple of windows_per_cluster=4"),
         (cgooo.CGOoOConfig(skipahead_blocks=13), r"skipahead_blocks=13"),
         (cgooo.CGOoOConfig(head_buffer_entries=2.5), r"head_buffer_entries=2.5 is not an integer"),
+        (cgooo.CGOoOConfig(static_schedule=1), r"static_schedule=1; allowed: True or False"),
     ],
 )
 def test_bad_core_config_is_named(config, match):
