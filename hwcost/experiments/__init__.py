@@ -12,10 +12,14 @@ the reference simulators together. The command line only parses arguments and fo
   HoLiSwap, priced with the wire geometry (``hwcost simulate cache``);
 * :mod:`~hwcost.experiments.holiswap_validation`: the HoLiSwap model against archsim on the program traces and
   the paper's headline quantities (``hwcost validate holiswap``; imported here so that it registers itself);
+* :mod:`~hwcost.experiments.core_profile` and :mod:`~hwcost.experiments.cgooo_validation`: the profile of a
+  program trace for the core models, and the three cores' models against archsim with CG-OoO's headline
+  (``hwcost validate cgooo``; imported here so that it registers itself);
 * :mod:`~hwcost.experiments.single_layer`: one layer on a simulator and a model (``hwcost simulate``);
 * :mod:`~hwcost.experiments.simulators`: the reference simulator of each cost model.
 """
 
+from hwcost.experiments.cgooo_validation import cgooo_report
 from hwcost.experiments.ese_validation import compare_lstm, ese_validation_report
 from hwcost.experiments.holiswap_validation import validate as holiswap_validation_report
 from hwcost.experiments.hwaware_sweep import (
@@ -37,6 +41,7 @@ __all__ = [
     "ExperimentConfig",
     "LayerSimulation",
     "Validation",
+    "cgooo_report",
     "compare_layer",
     "compare_lstm",
     "eie_table_iv_report",

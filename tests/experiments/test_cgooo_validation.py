@@ -1,0 +1,79 @@
+"""The core profile of a trace and the core models against archsim on the committed RV64IM fixture."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from archsim import cgooo as sim
+from archsim import cores
+from archsim.traces import rv64
+from hwcost import cgooo
+from hwcost.experiments import cgooo_validation as cv
+from hwcost.experiments import core_profile
+
+
+@pytest.fixture(scope="module")
+def fixture_trace() -> rv64.Trace:
+    return rv64.run(cv.FIXTURE_ELF).trace
+
+
+@pytest.fixture(scope="module")
+def row(fixture_trace) -> dict:
+    return cv.validate_program("checksum", fixture_trace)
+
+
+def test_committed_sample_profile_is_the_profile_of_the_fixture(fixture_trace):
+    fresh = cgooo.profile_to_dict(core_profile.profile(fixture_trace, cores.prepare(fixture_trace), name="checksum"))
+    committed = cgooo.profile_to_dict(cgooo.sample_workloads()["checksum"])
+    assert fresh.keys() == committed.keys()
+    for key, value in fresh.items():
+        assert np.allclose(value, committed[key], rtol=1e-12) if key != "name" else value == committed[key], key
+
+
+def test_model_counts_what_archsim_counts_and_its_cycles_are_close(row):
+    for core in cgooo.CORES:
+        assert row[f"{core}_count_mismatches"] == {}
+        assert abs(row[core]["cycles_error"]) < 0.02, core
+        assert abs(row[core]["energy_error"]) < 0.01, core
+    assert row["archsim"]["energy_gap_closed"] == pytest.approx(row["model"]["energy_gap_closed"], abs=0.01)
+
+
+def test_in_order_interval_time_is_archsim_on_a_dependence_chain_with_a_miss():
+    # a cold L1-I (the line from memory), a load missing to memory, four dependent adds, a not-taken branch:
+    # one interval, no mispredictions
+    n = 6
+    cls = np.array([rv64.LOAD, *[rv64.ALU] * 4, rv64.BRANCH], np.int8)
+    trace = rv64.Trace(
+        pc=np.arange(n, dtype=np.int64) * 4 + 0x1000, op=np.zeros(n, np.int16), cls=cls,
+        rd=np.array([5, 5, 5, 5, 5, -1], np.int8), rs1=np.array([10, 5, 5, 5, 5, 5], np.int8),
+        rs2=np.full(n, -1, np.int8), taken=np.zeros(n, bool), target=np.array([*[-1] * 5, 0x2000], np.int64),
+        mem_address=np.array([0x80000, *[-1] * 5], np.int64), mem_size=np.array([8, *[0] * 5], np.int8),
+    )  # fmt: skip
+    p = cores.prepare(trace)
+    profile = core_profile.profile(trace, p)
+    assert profile.mispredicts == 0.0
+    hard = dataclasses.replace(cgooo.INO_CORE, smoothing=dataclasses.replace(cgooo.INO_CORE.smoothing, hard=True))
+    assert float(cgooo.latency_cycles(hard, profile)) == pytest.approx(sim.simulate_ino(p).cycles, rel=1e-6)
+
+
+def test_validate_cgooo_on_the_command_line(capsys):
+    from hwcost.cli import main
+
+    assert main(["validate", "cgooo", "--size", "fixture", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("CG-OoO") and "checksum" in text and "paper 64% / 1.9x" in text
+    assert main(["validate", "cgooo", "--size", "fixture", "--json", "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (program,) = report["programs"]
+    assert program["name"] == "checksum"
+    for core in cgooo.CORES:
+        for source in ("archsim", "model"):
+            assert program[core][source]["cycles"] > 0 and program[core][source]["energy_pj"] > 0
+    assert 0.0 < report["energy_gap_closed"] < 1.5 and report["edp_inverse_over_ooo"] > 0.0
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", "cgooo", "--size", "huge"])
+    assert stop.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err
