@@ -23,7 +23,8 @@ later (a load: the latency of the level that serves it, so the long misses and t
 memory-level parallelism, are part of the interval). ``T_interval`` is the completion of the interval's last
 instruction under the core's window:
 
-* **InO**: issue in program order (an instruction issues no earlier than the one before it).
+* **InO**: issue in program order (an instruction issues no earlier than the one before it), at most
+  ``width`` per cycle.
 * **OoO**: a window of ``rob_entries`` instructions: an instruction enters no earlier than the cycle after all
   instructions ``rob_entries`` or more places older have completed (in-order commit of the ROB).
 * **CG-OoO**: the trace cut into blocks (after every branch or jump, and at 60 instructions, 64 loads or 32

@@ -61,9 +61,44 @@ def load_trace(name: str, size: str) -> rv64.Trace:
     return rv64.load_trace(rv64_build.instruction_trace(name, size == "small"))
 
 
-def model_run(profile: cgooo.CoreProfile, core: str) -> tuple[float, float, dict[str, float]]:
-    """Cycles, energy (pJ) and counts of ``core`` at the authors' configuration, hard twin."""
-    hw = cgooo.CORE_HARDWARE[core]
+DESIGN_POINTS: tuple[tuple[str, dict[str, float]], ...] = (
+    ("ino", {"width": 2.0}),
+    ("ooo", {"rob_entries": 64.0}),
+    ("ooo", {"rob_entries": 96.0}),
+    ("ooo", {"width": 2.0}),
+    ("ooo", {"width": 2.0, "rob_entries": 64.0}),
+    ("cgooo", {"head_buffer_entries": 8.0}),
+    ("cgooo", {"head_buffer_entries": 6.0}),
+    ("cgooo", {"skipahead_blocks": 3.0}),
+    ("cgooo", {"windows": 8.0}),
+    ("cgooo", {"width": 2.0}),
+    ("cgooo", {"head_buffer_entries": 8.0, "skipahead_blocks": 3.0, "windows": 16.0}),
+)
+"""Configurations besides the authors' at which the model's cycles are checked against archsim: grid points
+of one parameter, points between grid points (ROB 96, head buffer 6) and combinations (the separable
+interpolation's test)."""
+_SIM_FIELDS = {"rob_entries": "rob_entries", "head_buffer_entries": "head_buffer_entries",
+               "skipahead_blocks": "skipahead_blocks", "windows": "windows"}  # fmt: skip
+_SIM_CONFIG = {"ino": sim.InOConfig, "ooo": sim.OoOConfig, "cgooo": sim.CGOoOConfig}
+_SIMULATE = {"ino": sim.simulate_ino, "ooo": sim.simulate_ooo, "cgooo": sim.simulate_cgooo}
+
+
+def design_point_row(trace: rv64.Trace, profile: cgooo.CoreProfile, core: str, changes: dict[str, float]) -> dict:
+    """archsim's and the model's cycles of ``core`` with ``changes`` to the authors' configuration."""
+    config = _SIM_CONFIG[core](**{_SIM_FIELDS[k]: int(v) for k, v in changes.items() if k != "width"})
+    shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
+    archsim_cycles = _SIMULATE[core](cores.prepare(trace, shared), config).cycles
+    cycles = model_run(profile, core, changes)[0]
+    label = ", ".join(f"{k}={v:g}" for k, v in changes.items())
+    return {"core": core, "changes": label, "archsim_cycles": archsim_cycles, "model_cycles": cycles,
+            "cycles_error": _relative(cycles, archsim_cycles)}  # fmt: skip
+
+
+def model_run(
+    profile: cgooo.CoreProfile, core: str, changes: dict[str, float] | None = None
+) -> tuple[float, float, dict[str, float]]:
+    """Cycles, energy (pJ) and counts of ``core`` at the authors' configuration (with ``changes``), hard twin."""
+    hw = dataclasses.replace(cgooo.CORE_HARDWARE[core], **(changes or {}))
     hw = dataclasses.replace(hw, smoothing=dataclasses.replace(hw.smoothing, hard=True))
     counts, cycles = cgooo.counts_and_latency(hw, profile)
     table = cgooo.per_action_energy_pj(hw)
@@ -75,9 +110,9 @@ def _relative(model: float, reference: float) -> float:
     return model / reference - 1.0
 
 
-def validate_program(name: str, trace: rv64.Trace) -> dict:
-    """One program: per core archsim's and the model's cycles and energy, their errors, and CG-OoO's
-    energy-gap closure and ``EDP^-1`` over OoO from each."""
+def validate_program(name: str, trace: rv64.Trace, design_points: bool = True) -> dict:
+    """One program: per core archsim's and the model's cycles and energy, their errors, CG-OoO's energy-gap
+    closure and ``EDP^-1`` over OoO from each, and (``design_points``) the cycles at :data:`DESIGN_POINTS`."""
     t0 = time.perf_counter()
     prepared = cores.prepare(trace)
     results = sim.simulate_all(prepared)
@@ -106,6 +141,8 @@ def validate_program(name: str, trace: rv64.Trace) -> dict:
             "edp_inverse_over_ooo": e["ooo"] * c["ooo"] / (e["cgooo"] * c["cgooo"]),
             "performance_over_ooo": c["ooo"] / c["cgooo"],
         }
+    if design_points:
+        row["design_points"] = [design_point_row(trace, profile, core, changes) for core, changes in DESIGN_POINTS]
     return row
 
 
@@ -131,6 +168,13 @@ def summary(rows: list[dict]) -> dict:
     out["within_10_percent"] = all(
         abs(r[core][f"{q}_error"]) <= 0.10 for r in rows for core in cgooo.CORES for q in ("cycles", "energy")
     )
+    points = [p for r in rows for p in r.get("design_points", ())]
+    if points:
+        errors = [abs(p["cycles_error"]) for p in points]
+        out["design_points"] = {"evaluated": len(points), "within_10_percent": sum(e <= 0.10 for e in errors),
+                                "max_cycles_error": max(errors),
+                                "geomean_cycles_error": math.exp(np.mean([abs(math.log(1.0 + p["cycles_error"]))
+                                                                          for p in points])) - 1.0}  # fmt: skip
     return out
 
 
@@ -195,6 +239,11 @@ def summary_lines(report: dict) -> list[str]:
         "7% mean (OoO), 3.2% (in-order)"
     )
     lines.append(f"model vs archsim, energy: {energy}; every error within 10%: {s['within_10_percent']}")
+    if "design_points" in s:
+        d = s["design_points"]
+        lines.append(f"other configurations: cycles within 10% at {d['within_10_percent']} of {d['evaluated']} "
+                     f"(program x configuration), geometric-mean error {d['geomean_cycles_error']:.1%}, "
+                     f"max {d['max_cycles_error']:.1%}")  # fmt: skip
     return lines
 
 

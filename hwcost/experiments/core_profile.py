@@ -98,6 +98,7 @@ def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, sett
     n, c = iv.latency.size, len(settings)
     rows = np.arange(c)[:, None]
     rob = np.asarray([s.rob for s in settings])[:, None]
+    width = np.asarray([s.width for s in settings])[:, None]
     head = np.asarray([s.head_buffer for s in settings])
     skip = np.asarray([s.skipahead for s in settings])
     windows = np.asarray([s.windows for s in settings])[:, None]
@@ -138,6 +139,8 @@ def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, sett
             ready = np.maximum(ready, np.where(j >= start, complete[:, np.maximum(j, 0)], 0.0))
         if core == "ino" and k:
             ready = np.maximum(ready, issue[:, idx - 1])
+            wide = k >= width  # at most ``width`` issue per cycle, in order
+            ready = np.where(wide, np.maximum(ready, issue[rows, np.maximum(idx - width, 0)] + 1.0), ready)
         if core == "cgooo":
             ready = np.maximum(ready, floor[:, live])
             hb = top[np.arange(c), :, head - 1][:, live]
