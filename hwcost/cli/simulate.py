@@ -11,6 +11,7 @@ Usage::
     hwcost simulate ese --weights LSTMP.npz|FOLDER [--frames N] [--seed S] [--hw FIELD=VALUE ...] [--json]
     hwcost simulate cache --trace FILE [--size-kb 32 --ways 4 --line 64] [--holiswap --epoch E --threshold T]
                     [--seed S] [--json]
+    hwcost simulate cpu --trace FILE --core inorder|ooo|cgooo [--hw FIELD=VALUE ...] [--json]
 
 EIE: ``W.npy`` holds the weight matrix, shape ``(out_features, in_features)`` (rows are outputs,
 ``y = W a``); ``a.npy`` the input activation vector, shape ``(in_features,)``. The convolution accelerators
@@ -55,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcost.cli.output import format_table, parse_assignments, print_json
+from hwcost.cli.simulate_cpu import CPU, add_cpu_arguments, run_cpu
 from hwcost.errors import UsageError
 
 HELP = (
@@ -66,7 +68,8 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``hwcost simulate``."""
     parser.add_argument("hardware", help="cost model with a reference simulator (eie, ese, scnn, dcnn, dcnn-opt), "
-                        "or cache: an L1-I and L1-D on a lackey memory trace")  # fmt: skip
+                        "cache: an L1-I and L1-D on a lackey memory trace, or cpu: a core on an RV64IM program "
+                        "(hwcost.cli.simulate_cpu)")  # fmt: skip
     source = parser.add_mutually_exclusive_group()  # one of them is required (checked in run)
     source.add_argument("--weights", help="weights (.npy): eie (out_features, in_features); convolution (K, C, R, S); "
                         "ese: an .npz or a folder of .npy files with gate_i, gate_f, gate_g, gate_o (cells, inputs + "
@@ -91,6 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hw", action="append", default=[], metavar="FIELD=VALUE",
                         help="replace a field of the paper-default hardware, e.g. num_pes=8 (repeatable)")  # fmt: skip
     _add_cache_arguments(parser)
+    add_cpu_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _require_an_input(parser)
 
@@ -111,6 +115,8 @@ MISSING_INPUT = (
 
 
 MISSING_TRACE = "the following arguments are required with hardware 'cache': --trace (a lackey memory trace)"
+MISSING_PROGRAM = ("the following arguments are required with hardware 'cpu': --trace (an RV64IM trace .npz or ELF), "
+                   "--core")  # fmt: skip
 
 
 def _require_an_input(parser: argparse.ArgumentParser) -> None:
@@ -122,9 +128,9 @@ def _require_an_input(parser: argparse.ArgumentParser) -> None:
 
     def parse_known_args(args=None, namespace=None):
         parsed, extras = parse(args, namespace)
-        if parsed.hardware == CACHE:
+        if parsed.hardware in (CACHE, CPU):
             if parsed.trace is None:
-                parser.error(MISSING_TRACE)
+                parser.error(MISSING_TRACE if parsed.hardware == CACHE else MISSING_PROGRAM)
         elif parsed.weights is None and parsed.layer is None and not parsed.list_layers:
             parser.error(MISSING_INPUT)
         return parsed, extras
@@ -222,7 +228,14 @@ def run(args: argparse.Namespace) -> int:
     from hwcost.experiments.simulators import SIMULATORS
     from hwcost.experiments.single_layer import CONV_HARDWARE
 
-    check_choice("hardware", args.hardware, tuple(sorted({*SIMULATORS, ESE, CACHE})))
+    check_choice("hardware", args.hardware, tuple(sorted({*SIMULATORS, ESE, CACHE, CPU})))
+    if args.hardware == CPU:
+        wrong = [w for w in _given(args, CACHE_ONLY) if w != "--trace"] + (["--holiswap"] if args.holiswap else [])
+        if wrong:
+            raise UsageError(f"{wrong[0]} applies to hardware 'cache', not to hardware='cpu'")
+        return run_cpu(args)
+    if args.core is not None:
+        raise UsageError(f"--core applies to hardware 'cpu' (a core on a program), not to hardware={args.hardware!r}")
     if args.hardware == CACHE:
         return _run_cache(args)
     wrong = _given(args, CACHE_ONLY) + (["--holiswap"] if args.holiswap else [])
@@ -452,7 +465,7 @@ def _add_cache_arguments(parser: argparse.ArgumentParser) -> None:
 
     group = parser.add_argument_group("cache (an L1-I and an L1-D on a memory trace)")
     group.add_argument("--trace", metavar="FILE", help="cache: a lackey memory trace (valgrind --tool=lackey "
-                       "--trace-mem=yes), plain or .gz")  # fmt: skip
+                       "--trace-mem=yes), plain or .gz; cpu: an RV64IM trace (.npz) or ELF")  # fmt: skip
     group.add_argument("--size-kb", type=int, default=None, help=f"cache: capacity in KB, a power of two "
                        f"(default {DEFAULT_SIZE_KB})")  # fmt: skip
     group.add_argument("--ways", type=int, default=None, help="cache: associativity, each way a subarray (default 4)")

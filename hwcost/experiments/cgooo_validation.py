@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +257,70 @@ register_validation(
         summary_lines,
     ),
 )
+
+
+# --- one program on one core (``hwcost simulate cpu``) --------------------------------------------------------
+CORE_NAMES = {"inorder": "ino", "ooo": "ooo", "cgooo": "cgooo"}
+"""``--core`` names of the command line -> the cores of :mod:`hwcost.cgooo`."""
+CPU_FIELDS = ("width", "rob_entries", "head_buffer_entries", "skipahead_blocks", "windows")
+"""Design parameters that both archsim and the model take (``--hw FIELD=VALUE``)."""
+
+
+def read_program(path: str | Path) -> rv64.Trace:
+    """An RV64IM trace: a ``.npz`` written by :func:`archsim.traces.rv64.save_trace`, or an RV64IM ELF (run on
+    :mod:`archsim.traces.rv64`). ``ValueError`` naming the file and what is allowed otherwise."""
+    path = Path(path)
+    allowed = "an RV64IM trace (.npz from archsim.traces.rv64.save_trace) or an RV64IM ELF executable"
+    if not path.is_file():
+        raise ValueError(f"trace={str(path)!r} is not a file; allowed: {allowed}")
+    head = path.read_bytes()[:4]
+    try:
+        if head == b"\x7fELF":
+            return rv64.run(path).trace
+        if head[:2] == b"PK" and zipfile.is_zipfile(path):
+            trace = rv64.load_trace(path)
+            cores.check_trace(trace)
+            return trace
+    except (ValueError, KeyError, OSError, rv64.EmulatorError) as err:
+        raise ValueError(f"trace={str(path)!r}: {err}; allowed: {allowed}") from None
+    raise ValueError(f"trace={str(path)!r} is neither a .npz (zip) archive nor an ELF file; allowed: {allowed}")
+
+
+def cpu_report(trace: rv64.Trace, core: str, changes: dict[str, float] | None = None, name: str = "trace") -> dict:
+    """``core`` (``ino``, ``ooo`` or ``cgooo``) on ``trace`` in archsim and in the model, at the authors'
+    configuration with ``changes`` (:data:`CPU_FIELDS`): ``{"program", "core", "hardware", "summary",
+    "breakdown", "stalls"}`` with ``summary`` one row per quantity (``cycles``, ``ipc``, ``energy_uj``) of
+    ``archsim``, ``model`` and ``model_over_archsim``, ``breakdown`` one row per counted action."""
+    changes = dict(changes or {})
+    wrong = sorted(set(changes) - set(CPU_FIELDS))
+    if wrong:
+        raise ValueError(f"hw field {wrong[0]!r} is not a design parameter of both archsim and the model; allowed: "
+                         f"{', '.join(CPU_FIELDS)}")  # fmt: skip
+    hw = dataclasses.replace(cgooo.CORE_HARDWARE[core], **changes)
+    cgooo.check_hardware(hw)
+    if any(float(v) != int(v) for v in changes.values()):
+        raise ValueError(f"hw {changes}: archsim needs whole numbers; allowed: integers")
+    config = _SIM_CONFIG[core](**{_SIM_FIELDS[k]: int(v) for k, v in changes.items() if k != "width"})
+    sim.check_config(config)
+    shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
+    prepared = cores.prepare(trace, shared)
+    result = _SIMULATE[core](prepared, config)
+    archsim_energy = cores.energy_pj(result)
+    profile = core_profile.profile(trace, cores.prepare(trace), name=name)
+    cycles, energy, counts = model_run(profile, core, changes)
+    table = cgooo.per_action_energy_pj(hw)
+    summary = [
+        {"quantity": "cycles", "archsim": result.cycles, "model": cycles},
+        {"quantity": "ipc", "archsim": result.ipc, "model": prepared.n / cycles},
+        {"quantity": "energy_uj", "archsim": archsim_energy["total"] / 1e6, "model": energy / 1e6},
+    ]
+    for row in summary:
+        row["model_over_archsim"] = row["model"] / row["archsim"]
+    leak = {f"{k}.leakage": result.cycles * v for k, v in result.structures.items()}
+    breakdown = [
+        {"action": key, "archsim_count": {**result.counts, **leak}.get(key), "model_count": value,
+         "archsim_energy_uj": archsim_energy.get(key, 0.0) / 1e6, "model_energy_uj": value * float(table[key]) / 1e6}
+        for key, value in counts.items()
+    ]  # fmt: skip
+    return {"program": name, "instructions": prepared.n, "core": core, "hardware": changes, "summary": summary,
+            "breakdown": breakdown, "stalls": result.stalls}  # fmt: skip

@@ -77,3 +77,27 @@ def test_validate_cgooo_on_the_command_line(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["validate", "cgooo", "--size", "huge"])
     assert stop.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_simulate_cpu_on_the_command_line(tmp_path, capsys):
+    from hwcost.cli import main
+
+    assert main(["simulate", "cpu", "--trace", str(cv.FIXTURE_ELF), "--core", "inorder", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["quantity"]: row for row in report["summary"]}
+    assert rows["cycles"]["archsim"] == 10607 and abs(rows["cycles"]["model_over_archsim"] - 1.0) < 0.01
+    assert {"cycles", "ipc", "energy_uj"} <= set(rows)
+    counted = {row["action"]: row for row in report["breakdown"]}
+    assert counted["ino_rf.read"]["archsim_count"] == counted["ino_rf.read"]["model_count"]
+    saved = rv64.save_trace(tmp_path / "checksum.npz", rv64.run(cv.FIXTURE_ELF).trace)
+    assert main(["simulate", "cpu", "--trace", str(saved), "--core", "cgooo", "--hw", "head_buffer_entries=8"]) == 0
+    assert "head_buffer_entries=8" in capsys.readouterr().out
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not a zip")
+    for argv, message in (
+        (["--trace", str(tmp_path / "junk.npz"), "--core", "ooo"], "junk.npz"),
+        (["--trace", str(saved), "--core", "ooo", "--hw", "rs_entries=8"], "rs_entries"),
+        (["--trace", str(saved), "--core", "ooo", "--hw", "rob_entries=2000"], "rob_entries=2000"),
+        (["--trace", str(saved)], "--core"),
+    ):
+        assert main(["simulate", "cpu", *argv]) == 2
+        assert message in capsys.readouterr().err
