@@ -59,6 +59,13 @@ table sizes); a table of ``e`` entries instead of ``e0``:
 * CAM search: ``x (e / e0)`` (every entry's match line is evaluated);
 * leakage: ``x (e / e0)`` (every cell leaks).
 
+and a core of ``width`` instead of the authors' 4: the tables read and written once per instruction in every
+stage of the pipeline (:data:`PORTED`: ROBs, reservation station, windows, head buffers, register files,
+rename tables, load / store queues) have ports in proportion to the width, and a cell with ``p`` ports has a
+side in proportion to ``p`` (a wordline and a bitline pair per port; its area grows as ``p**2``, Rixner et
+al., HPCA 2000), so every access, the leakage and the pipeline latches (``width`` instructions per stage) scale
+by ``width / 4`` (assumption A5).
+
 Relaxations
 -----------
 Integer parameters (``width``, entries, blocks) are rounded (:func:`hwcost.smooth.soft_round`, at temperature
@@ -538,20 +545,31 @@ def _size_ratio(hw: CoreHardware, structure: str) -> Array:
     return _integer(hw, field) / reference
 
 
+PORTED = ("rob", "ino_rob", "block_rob", "rs", "lq", "sq", "block_window", "head_buffer", "ino_window", "prf",
+          "global_rf", "local_rf", "ino_rf", "rat", "global_rat", "latch")  # fmt: skip
+"""Structures whose ports (latches: width) grow with the core's width (module docstring, A5)."""
+REFERENCE_WIDTH = 4.0
+"""The authors' cores are 4-wide (2014 draft): their table's width."""
+
+
 def per_action_energy_pj(hw: CoreHardware) -> dict[str, Scalar]:
     """pJ per access and per leakage cycle-instance: :data:`ACCESS_PJ` and :data:`LEAKAGE_PJ_PER_CYCLE` at the
-    authors' sizes, RAM accesses scaled by ``(e / e0)**0.5``, CAM searches and leakage by ``e / e0``
-    (module docstring, A1)."""
+    authors' sizes and width, RAM accesses scaled by ``(e / e0)**0.5``, CAM searches and leakage by ``e / e0``
+    (A1), and the :data:`PORTED` structures by ``width / 4`` (A5; module docstring)."""
+    ports = _integer(hw, "width") / REFERENCE_WIDTH
     table: dict[str, Scalar] = {}
     for key, pj in ACCESS_PJ.items():
         structure, _, action = key.partition(".")
+        scale = ports if structure in PORTED else 1.0
         if structure in REFERENCE_ENTRIES:
             ratio = _size_ratio(hw, structure)
-            table[key] = pj * (ratio if action == "cam_search" else jnp.sqrt(ratio))
-        else:
-            table[key] = pj
+            scale = scale * (ratio if action == "cam_search" else jnp.sqrt(ratio))
+        table[key] = pj * scale
     for structure, pj in LEAKAGE_PJ_PER_CYCLE.items():
-        table[f"{structure}.leakage"] = pj * _size_ratio(hw, structure) if structure in REFERENCE_ENTRIES else pj
+        scale = ports if structure in PORTED else 1.0
+        if structure in REFERENCE_ENTRIES:
+            scale = scale * _size_ratio(hw, structure)
+        table[f"{structure}.leakage"] = pj * scale
     return {key: table[key] for key in count_keys(hw.core)}
 
 

@@ -179,13 +179,15 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
-def cgooo_report(progress: bool = False, size: str = "small") -> dict:
+def cgooo_report(progress: bool = False, size: str = "small", design_points: bool | None = None) -> dict:
     """The validation report: ``{"programs": [...], "summary": {...}, "energy_gap_closed", "edp_inverse_over_ooo",
     "layers": [...]}`` (module docstring; the headline keys at the top are archsim's; ``layers`` is one flat row
     per program and core, the text table); each program carries, per core, ``cycles`` and ``energy_pj`` from
-    archsim and the model. ``progress``: a bar on stderr, one step per program."""
+    archsim and the model. ``progress``: a bar on stderr, one step per program; ``design_points``: also check
+    :data:`DESIGN_POINTS` (default: except for the full builds, where archsim takes minutes per point)."""
     names = program_names(size)
-    rows = [validate_program(name, load_trace(name, size))
+    points = size != "full" if design_points is None else design_points
+    rows = [validate_program(name, load_trace(name, size), points)
             for name in tqdm(names, desc="CG-OoO programs", unit="program", disable=not progress)]  # fmt: skip
     totals = summary(rows)
     headline = {k: totals["archsim"][k] for k in ("energy_gap_closed", "edp_inverse_over_ooo")}

@@ -1,0 +1,33 @@
+"""Design search on CG-OoO with the interval model, checked on archsim."""
+
+from __future__ import annotations
+
+import pytest
+
+from archsim.traces import rv64
+from hwcost import cgooo
+from hwcost.experiments import cgooo_design as cd
+from hwcost.experiments import cgooo_validation as cv
+
+
+@pytest.fixture(scope="module")
+def found() -> dict:
+    profiles = {k: v for k, v in cgooo.sample_workloads().items() if k in ("checksum", "sort")}
+    return cd.search(profiles, power_bound=1.0, steps=40, learning_rate=0.1)
+
+
+def test_search_lowers_the_objective_within_the_power_bound(found):
+    assert found["history"][-1]["objective"] < found["history"][0]["objective"]
+    r = found["rounded"]
+    assert r["windows"] % 4 == 0 and 1 <= r["skipahead_blocks"] <= r["windows"] - 1
+    for name, (lo, hi) in cd.SEARCHED.items():
+        assert lo <= found["relaxed"][name] <= hi
+
+
+def test_design_found_runs_on_archsim_beside_the_authors(found):
+    profiles = cgooo.sample_workloads()
+    (row,) = cd.check_on_archsim({"checksum": rv64.run(cv.FIXTURE_ELF).trace}, profiles, found["rounded"])
+    for label in ("authors", "found"):
+        assert row[label]["archsim"]["cycles"] > 0
+        assert row[label]["model"]["cycles"] == pytest.approx(row[label]["archsim"]["cycles"], rel=0.05)
+    assert row["model_edp_found_over_authors"] == pytest.approx(row["archsim_edp_found_over_authors"], rel=0.05)
