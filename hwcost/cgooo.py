@@ -623,11 +623,10 @@ def sample_workloads() -> dict[str, CoreProfile]:
 
 
 def sample_hardware() -> dict[str, CoreHardware]:
-    """Besides the default CG-OoO: the in-order and OoO cores, and each core off its grids (relaxed,
+    """Besides the default CG-OoO: the in-order core, and the OoO core and CG-OoO off their grids (relaxed,
     non-integer parameters between grid points)."""
     return {
         "ino": INO_CORE,
-        "ooo": OOO_CORE,
         "ooo_between_grid_points": dataclasses.replace(OOO_CORE, width=3.3, rob_entries=97.5, rs_entries=40.0),
         "cgooo_between_grid_points": dataclasses.replace(
             DEFAULT_CORE, width=2.6, head_buffer_entries=6.3, skipahead_blocks=3.7, windows=13.2,
