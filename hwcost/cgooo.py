@@ -26,23 +26,30 @@ instruction under the core's window:
 * **InO**: issue in program order (an instruction issues no earlier than the one before it), at most
   ``width`` per cycle.
 * **OoO**: a window of ``rob_entries`` instructions: an instruction enters no earlier than the cycle after all
-  instructions ``rob_entries`` or more places older have completed (in-order commit of the ROB).
+  instructions ``rob_entries`` or more places older have completed (in-order commit of the ROB); and not before
+  a reservation-station entry is free (the cycle after the ``rs_entries``-th latest issue of the older
+  instructions), nor, for a load, a store or a register writer, before the one ``lq_entries``,
+  ``sq_entries`` or ``prf_entries - 32`` places earlier among them has committed (the ROB's in-order
+  completion up to it; 32 physical registers hold the architectural state).
 * **CG-OoO**: the trace cut into blocks (after every branch or jump, and at 60 instructions, 64 loads or 32
   stores); a block takes one of ``windows`` block windows, free the cycle after the block that held it last
   (``windows`` blocks older) has issued all its instructions; within a block only the ``head_buffer_entries``
   oldest unissued instructions may issue (an instruction issues after the cycle in which the
   ``head_buffer_entries``-th latest of the older ones of its block issued); across blocks, a block issues only
   after the cycle in which the ``skipahead_blocks``-th latest of the last issues of the ``windows - 1`` older
-  blocks took place (Skipahead).
+  blocks took place (Skipahead). A block enters after the block ``block_rob_entries`` blocks older has
+  committed (its last instruction's in-order completion), and loads, stores and global-register writers wait
+  for the ``lq_entries``-th, ``sq_entries``-th and ``global_rf_entries - 32``-th earlier one's block to commit
+  (local values at the authors' 20-entry local RFs).
 
 ``T_interval`` is a dataflow quantity of the trace: the profiler (:mod:`hwcost.experiments.core_profile`)
 measures ``sum T_interval`` at the grid points of each design parameter below, the others at the paper's
 values (:data:`DEFAULT_CORE`), and the model interpolates (module section "Relaxations"); the parameters are
-taken as separable, ``T(x, y) = T(x, y0) T(x0, y) / T(x0, y0)``. What the interval time does not see: issue
-width (beyond dispatch), the reservation station, load / store queues, physical registers, the block ROB,
-cluster ALUs and cross-cluster operand delays, in-order commit width. Those structures are priced in energy
-only; ``hwcost validate cgooo`` measures what leaving them out costs against archsim, which models all of
-them.
+taken as separable, ``T(x, y) = T(x, y0) T(x0, y) / T(x0, y0)`` (:data:`TIMING_GRIDS`). What the interval
+time does not see: the out-of-order cores' issue width and CG-OoO's cluster ALUs (only dispatch is width-bound),
+cross-cluster operand delays, commit width, and (CG-OoO) the local RF's size (its share of the values is priced
+in energy only). ``hwcost validate cgooo`` measures what leaving them out costs against archsim, which models
+all of them.
 
 Energy: accesses x per-access energy (the authors' table, with a size scaling)
 --------------------------------------------------------------------------------
@@ -113,6 +120,18 @@ SKIPAHEAD_GRID = (1.0, 2.0, 3.0, 5.0, 8.0, 11.0)
 """CG-OoO Skipahead look-ahead, blocks (the authors' 5; at most ``windows - 1``)."""
 WINDOWS_GRID = (8.0, 12.0, 16.0, 24.0, 32.0)
 """CG-OoO block windows (the authors' 12)."""
+RS_GRID = (16.0, 32.0, 64.0, 128.0)
+"""OoO reservation-station entries (the authors' 64)."""
+LQ_GRID = (16.0, 32.0, 64.0, 128.0)
+"""Load-queue entries, OoO and CG-OoO (the authors' 64)."""
+SQ_GRID = (8.0, 16.0, 32.0, 64.0)
+"""Store-queue entries, OoO and CG-OoO (the authors' 32)."""
+PRF_GRID = (96.0, 160.0, 252.0, 512.0)
+"""OoO physical registers (the authors' 252; 32 hold the architectural state)."""
+GLOBAL_RF_GRID = (96.0, 192.0, 348.0, 512.0)
+"""CG-OoO global physical registers (the authors' 348)."""
+BLOCK_ROB_GRID = (8.0, 16.0, 30.0, 64.0)
+"""CG-OoO block-ROB entries (the authors' 30)."""
 LINE_INSTRUCTIONS = 16
 """Instructions in one 64-byte line (4-byte RV64IM instructions): the longest fetch run."""
 BLOCK_RANKS = 60
@@ -202,8 +221,11 @@ class CoreProfile:
         ino_cycles: ``[len(WIDTH_GRID)]`` ``sum T_interval`` of the in-order core at each width, cycles.
         ooo_rob_cycles: ``[len(ROB_GRID)]`` the OoO core's at each ROB size (width 4).
         ooo_width_cycles: ``[len(WIDTH_GRID)]`` the OoO core's at each width (180 entries).
-        cgooo_head_buffer_cycles, cgooo_skipahead_cycles, cgooo_windows_cycles, cgooo_width_cycles: CG-OoO's
-            at each grid point of one parameter, the others at :data:`DEFAULT_CORE`'s values.
+        ooo_rs_cycles, ooo_lq_cycles, ooo_sq_cycles, ooo_prf_cycles: the OoO core's at each grid point of its
+            reservation station, load and store queues and physical registers.
+        cgooo_head_buffer_cycles, cgooo_skipahead_cycles, cgooo_windows_cycles, cgooo_width_cycles,
+            cgooo_lq_cycles, cgooo_sq_cycles, cgooo_global_rf_cycles, cgooo_block_rob_cycles: CG-OoO's at each grid
+            point of one parameter (:data:`TIMING_GRIDS`), the others at :data:`DEFAULT_CORE`'s values.
         name: label used in reports.
     """
 
@@ -224,10 +246,18 @@ class CoreProfile:
     ino_cycles: Array
     ooo_rob_cycles: Array
     ooo_width_cycles: Array
+    ooo_rs_cycles: Array
+    ooo_lq_cycles: Array
+    ooo_sq_cycles: Array
+    ooo_prf_cycles: Array
     cgooo_head_buffer_cycles: Array
     cgooo_skipahead_cycles: Array
     cgooo_windows_cycles: Array
     cgooo_width_cycles: Array
+    cgooo_lq_cycles: Array
+    cgooo_sq_cycles: Array
+    cgooo_global_rf_cycles: Array
+    cgooo_block_rob_cycles: Array
     name: str = static_field(default="program")
 
 
@@ -310,18 +340,18 @@ _RANGES: dict[str, tuple[float, float]] = {
     "mispredict_penalty_cycles": (0.0, 1000.0),
     "stages": (1.0, 100.0),
     "rob_entries": (ROB_GRID[0], ROB_GRID[-1]),
-    "rs_entries": (1.0, 4096.0),
-    "lq_entries": (1.0, 4096.0),
-    "sq_entries": (1.0, 4096.0),
-    "prf_entries": (33.0, 4096.0),
+    "rs_entries": (RS_GRID[0], RS_GRID[-1]),
+    "lq_entries": (LQ_GRID[0], LQ_GRID[-1]),
+    "sq_entries": (SQ_GRID[0], SQ_GRID[-1]),
+    "prf_entries": (PRF_GRID[0], PRF_GRID[-1]),
     "ino_window_entries": (1.0, 4096.0),
     "ino_rob_entries": (1.0, 4096.0),
     "windows": (WINDOWS_GRID[0], WINDOWS_GRID[-1]),
     "head_buffer_entries": (HEAD_BUFFER_GRID[0], HEAD_BUFFER_GRID[-1]),
     "skipahead_blocks": (SKIPAHEAD_GRID[0], SKIPAHEAD_GRID[-1]),
     "local_rf_entries": (0.0, float(BLOCK_RANKS)),
-    "global_rf_entries": (33.0, 4096.0),
-    "block_rob_entries": (1.0, 4096.0),
+    "global_rf_entries": (GLOBAL_RF_GRID[0], GLOBAL_RF_GRID[-1]),
+    "block_rob_entries": (BLOCK_ROB_GRID[0], BLOCK_ROB_GRID[-1]),
 }
 """Allowed range of each design parameter: the profiled grids bound the timing parameters (no extrapolation)."""
 
@@ -340,18 +370,36 @@ def check_hardware(hw: CoreHardware) -> None:
     checks.check_temperature("smoothing.temperature", hw.smoothing.temperature)
 
 
+TIMING_GRIDS: dict[str, tuple[tuple[str, tuple[float, ...], str], ...]] = {
+    "ino": (("width", WIDTH_GRID, "ino_cycles"),),
+    "ooo": (
+        ("width", WIDTH_GRID, "ooo_width_cycles"),
+        ("rob_entries", ROB_GRID, "ooo_rob_cycles"),
+        ("rs_entries", RS_GRID, "ooo_rs_cycles"),
+        ("lq_entries", LQ_GRID, "ooo_lq_cycles"),
+        ("sq_entries", SQ_GRID, "ooo_sq_cycles"),
+        ("prf_entries", PRF_GRID, "ooo_prf_cycles"),
+    ),
+    "cgooo": (
+        ("width", WIDTH_GRID, "cgooo_width_cycles"),
+        ("head_buffer_entries", HEAD_BUFFER_GRID, "cgooo_head_buffer_cycles"),
+        ("skipahead_blocks", SKIPAHEAD_GRID, "cgooo_skipahead_cycles"),
+        ("windows", WINDOWS_GRID, "cgooo_windows_cycles"),
+        ("lq_entries", LQ_GRID, "cgooo_lq_cycles"),
+        ("sq_entries", SQ_GRID, "cgooo_sq_cycles"),
+        ("global_rf_entries", GLOBAL_RF_GRID, "cgooo_global_rf_cycles"),
+        ("block_rob_entries", BLOCK_ROB_GRID, "cgooo_block_rob_cycles"),
+    ),
+}
+"""Per core, the timing parameters: ``(hardware field, grid, profile field)``, the interval time profiled at each
+grid point of the field with the others at :data:`DEFAULT_CORE`'s values."""
+
 _SHAPES = {
     "shared_counts": (len(SHARED_KEYS),),
     "fetch_runs": (LINE_INSTRUCTIONS,),
     "local_results": (BLOCK_RANKS,),
     "local_reads": (BLOCK_RANKS,),
-    "ino_cycles": (len(WIDTH_GRID),),
-    "ooo_rob_cycles": (len(ROB_GRID),),
-    "ooo_width_cycles": (len(WIDTH_GRID),),
-    "cgooo_head_buffer_cycles": (len(HEAD_BUFFER_GRID),),
-    "cgooo_skipahead_cycles": (len(SKIPAHEAD_GRID),),
-    "cgooo_windows_cycles": (len(WINDOWS_GRID),),
-    "cgooo_width_cycles": (len(WIDTH_GRID),),
+    **{profile_field: (len(grid),) for grids in TIMING_GRIDS.values() for _, grid, profile_field in grids},
 }
 
 
@@ -436,25 +484,15 @@ def _factor(hw: CoreHardware, name: str, grid: tuple[float, ...], values: Array)
 
 
 def interval_cycles(hw: CoreHardware, profile: CoreProfile) -> Array:
-    """``sum T_interval`` (cycles) of ``hw.core`` at ``hw``'s parameters (module docstring: separable
-    interpolation of the profiled grids)."""
-    if hw.core == "ino":
-        return monotone_interpolate(_integer(hw, "width"), WIDTH_GRID, profile.ino_cycles)
-    if hw.core == "ooo":
-        ref = _float(profile.ooo_rob_cycles)[ROB_GRID.index(180.0)]
-        return (
-            ref
-            * _factor(hw, "rob_entries", ROB_GRID, profile.ooo_rob_cycles)
-            * _factor(hw, "width", WIDTH_GRID, profile.ooo_width_cycles)
-        )
-    ref = _float(profile.cgooo_width_cycles)[WIDTH_GRID.index(4.0)]
-    return (
-        ref
-        * _factor(hw, "width", WIDTH_GRID, profile.cgooo_width_cycles)
-        * _factor(hw, "head_buffer_entries", HEAD_BUFFER_GRID, profile.cgooo_head_buffer_cycles)
-        * _factor(hw, "skipahead_blocks", SKIPAHEAD_GRID, profile.cgooo_skipahead_cycles)
-        * _factor(hw, "windows", WINDOWS_GRID, profile.cgooo_windows_cycles)
-    )
+    """``sum T_interval`` (cycles) of ``hw.core`` at ``hw``'s parameters: the profiled value at the authors'
+    configuration times, for each timing parameter (:data:`TIMING_GRIDS`), the interpolated value at ``hw``'s
+    setting over the value at the authors' (the separable interpolation of the module docstring)."""
+    grids = TIMING_GRIDS[hw.core]
+    width_field = grids[0][2]
+    out = _float(getattr(profile, width_field))[WIDTH_GRID.index(4.0)]
+    for field, grid, profile_field in grids:
+        out = out * _factor(hw, field, grid, getattr(profile, profile_field))
+    return out
 
 
 def latency_cycles(hw: CoreHardware, profile: CoreProfile) -> Array:

@@ -8,7 +8,9 @@ Usage::
 ``FILE`` is an RV64IM trace (``.npz`` from :func:`archsim.traces.rv64.save_trace`, e.g. the program set's
 cache ``.cache/traces/rv64/``) or an RV64IM ELF executable, run on archsim's emulator. The core is the
 authors' configuration (:mod:`hwcost.cgooo`), with ``--hw`` changing a design parameter both sides take:
-``width``, ``rob_entries`` (OoO), ``head_buffer_entries``, ``skipahead_blocks``, ``windows`` (CG-OoO).
+``width``; OoO ``rob_entries``, ``rs_entries``, ``lq_entries``, ``sq_entries``, ``prf_entries``; CG-OoO
+``head_buffer_entries``, ``skipahead_blocks``, ``windows``, ``global_rf_entries``, ``block_rob_entries``,
+``local_rf_entries``, ``lq_entries``, ``sq_entries``.
 Reported: cycles, IPC and energy (uJ, the authors' per-structure table) from both, archsim's stalls by cause,
 and the per-structure breakdown (archsim's exact counts beside the model's).
 """

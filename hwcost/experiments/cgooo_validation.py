@@ -74,19 +74,25 @@ DESIGN_POINTS: tuple[tuple[str, dict[str, float]], ...] = (
     ("cgooo", {"windows": 8.0}),
     ("cgooo", {"width": 2.0}),
     ("cgooo", {"head_buffer_entries": 8.0, "skipahead_blocks": 3.0, "windows": 16.0}),
+    ("ooo", {"rs_entries": 16.0}),
+    ("ooo", {"lq_entries": 16.0, "sq_entries": 8.0}),
+    ("ooo", {"prf_entries": 96.0}),
+    ("cgooo", {"block_rob_entries": 8.0}),
+    ("cgooo", {"global_rf_entries": 96.0}),
 )
 """Configurations besides the authors' at which the model's cycles are checked against archsim: grid points
 of one parameter, points between grid points (ROB 96, head buffer 6) and combinations (the separable
 interpolation's test)."""
-_SIM_FIELDS = {"rob_entries": "rob_entries", "head_buffer_entries": "head_buffer_entries",
-               "skipahead_blocks": "skipahead_blocks", "windows": "windows"}  # fmt: skip
+_SIM_FIELDS = ("rob_entries", "rs_entries", "lq_entries", "sq_entries", "prf_entries", "head_buffer_entries",
+               "skipahead_blocks", "windows", "global_rf_entries", "block_rob_entries", "local_rf_entries")  # fmt: skip
+"""Design parameters archsim's core configurations take under the model's names."""
 _SIM_CONFIG = {"ino": sim.InOConfig, "ooo": sim.OoOConfig, "cgooo": sim.CGOoOConfig}
 _SIMULATE = {"ino": sim.simulate_ino, "ooo": sim.simulate_ooo, "cgooo": sim.simulate_cgooo}
 
 
 def design_point_row(trace: rv64.Trace, profile: cgooo.CoreProfile, core: str, changes: dict[str, float]) -> dict:
     """archsim's and the model's cycles of ``core`` with ``changes`` to the authors' configuration."""
-    config = _SIM_CONFIG[core](**{_SIM_FIELDS[k]: int(v) for k, v in changes.items() if k != "width"})
+    config = _SIM_CONFIG[core](**{k: int(v) for k, v in changes.items() if k != "width"})
     shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
     archsim_cycles = _SIMULATE[core](cores.prepare(trace, shared), config).cycles
     cycles = model_run(profile, core, changes)[0]
@@ -264,7 +270,7 @@ register_validation(
 # --- one program on one core (``hwcost simulate cpu``) --------------------------------------------------------
 CORE_NAMES = {"inorder": "ino", "ooo": "ooo", "cgooo": "cgooo"}
 """``--core`` names of the command line -> the cores of :mod:`hwcost.cgooo`."""
-CPU_FIELDS = ("width", "rob_entries", "head_buffer_entries", "skipahead_blocks", "windows")
+CPU_FIELDS = ("width", *_SIM_FIELDS)
 """Design parameters that both archsim and the model take (``--hw FIELD=VALUE``)."""
 
 
@@ -302,7 +308,12 @@ def cpu_report(trace: rv64.Trace, core: str, changes: dict[str, float] | None = 
     cgooo.check_hardware(hw)
     if any(float(v) != int(v) for v in changes.values()):
         raise ValueError(f"hw {changes}: archsim needs whole numbers; allowed: integers")
-    config = _SIM_CONFIG[core](**{_SIM_FIELDS[k]: int(v) for k, v in changes.items() if k != "width"})
+    known = {f.name for f in dataclasses.fields(_SIM_CONFIG[core])}
+    wrong = sorted(k for k in changes if k != "width" and k not in known)
+    if wrong:
+        raise ValueError(f"hw field {wrong[0]!r} is not a parameter of the {core} core; allowed: width, "
+                         f"{', '.join(k for k in _SIM_FIELDS if k in known)}")  # fmt: skip
+    config = _SIM_CONFIG[core](**{k: int(v) for k, v in changes.items() if k != "width"})
     sim.check_config(config)
     shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
     prepared = cores.prepare(trace, shared)

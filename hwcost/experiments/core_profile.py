@@ -38,6 +38,30 @@ class _Intervals:
     latency: np.ndarray
     block: np.ndarray
     block_first: np.ndarray  # first instruction of each block
+    block_end: np.ndarray  # last instruction of each block
+    queues: dict[str, _Members]  # loads, stores, register writers, CG-OoO's global writers
+
+
+@dataclasses.dataclass(frozen=True)
+class _Members:
+    """The instructions that hold an entry of a queue, in order: ``ordinal[i]`` (-1 for others) and ``index``
+    (the ``m``-th member's instruction)."""
+
+    ordinal: np.ndarray
+    index: np.ndarray
+
+    @staticmethod
+    def of(mask: np.ndarray) -> _Members:
+        return _Members(np.where(mask, np.cumsum(mask) - 1, -1), np.flatnonzero(mask))
+
+    def earlier(self, idx: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """``[configs, len(idx)]``: the member ``size`` places before each instruction of ``idx`` (itself a member),
+        -1 where there is none (or the instruction holds no entry)."""
+        m = self.ordinal[idx][None, :] - size
+        ok = (self.ordinal[idx][None, :] >= 0) & (m >= 0)
+        if not self.index.size:
+            return np.full(m.shape, -1)
+        return np.where(ok, self.index[np.maximum(m, 0)], -1)
 
 
 def _intervals(p: Prepared) -> _Intervals:
@@ -51,8 +75,13 @@ def _intervals(p: Prepared) -> _Intervals:
     producers[:, 2] = p.mem_producer
     block = np.asarray(sim.blocks(p), np.int64)
     block_first = np.flatnonzero(np.diff(np.concatenate([[-1], block])))
+    block_end = np.append(block_first[1:], n) - 1
+    cls, rd = np.asarray(p.cls), np.asarray(p.rd)
+    local = np.asarray(sim.local_values(p, block.tolist(), sim.CGOoOConfig().local_rf_entries), bool)
+    queues = {"lq": _Members.of(cls == rv64.LOAD), "sq": _Members.of(cls == rv64.STORE),
+              "writers": _Members.of(rd > 0), "global_writers": _Members.of((rd > 0) & ~local)}  # fmt: skip
     return _Intervals(starts, lengths, np.repeat(starts, lengths), producers, np.asarray(p.latency, np.float64),
-                      block, block_first)  # fmt: skip
+                      block, block_first, block_end, queues)  # fmt: skip
 
 
 def fetch_times(p: Prepared, trace: rv64.Trace, width: int, iv: _Intervals) -> tuple[np.ndarray, int]:
@@ -90,6 +119,11 @@ class Setting(NamedTuple):
     head_buffer: int = 4
     skipahead: int = 5
     windows: int = 12
+    rs: int = 64
+    lq: int = 64
+    sq: int = 32
+    rename: int = 0  # registers for in-flight writers; 0: the core's default (OoO 252 - 32, CG-OoO 348 - 32)
+    block_rob: int = 30
 
 
 def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, settings: list[Setting]) -> np.ndarray:
@@ -102,7 +136,14 @@ def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, sett
     head = np.asarray([s.head_buffer for s in settings])
     skip = np.asarray([s.skipahead for s in settings])
     windows = np.asarray([s.windows for s in settings])[:, None]
+    rs = np.asarray([s.rs for s in settings])
+    default_rename = 252 - sim.ARCH_REGISTERS if core == "ooo" else 348 - sim.ARCH_REGISTERS
+    sizes = {"lq": np.asarray([s.lq for s in settings])[:, None], "sq": np.asarray([s.sq for s in settings])[:, None],
+             "writers": np.asarray([s.rename or default_rename for s in settings])[:, None]}  # fmt: skip
+    block_rob = np.asarray([s.block_rob for s in settings])[:, None]
     arrive = np.stack([fetch[s.width] for s in settings])
+    writers = "writers" if core == "ooo" else "global_writers"
+    held_by_rs = np.full((c, iv.starts.size, int(rs.max()) if core == "ooo" else 1), -np.inf)
     enter, issue, complete, retired = (np.zeros((c, n)) for _ in range(4))
     block_last = np.full((c, iv.block[-1] + 1), -1.0)
     top = np.full((c, iv.starts.size, int(head.max())), -np.inf)  # latest issues in each interval's block
@@ -115,9 +156,16 @@ def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, sett
         e = arrive[:, idx]
         if k:
             e = np.maximum(e, enter[:, idx - 1])
+        if core in ("ooo", "cgooo"):
+            for queue, members in (("lq", "lq"), ("sq", "sq"), ("writers", writers)):
+                j = iv.queues[members].earlier(idx, sizes[queue])  # frees at its commit
+                j = j if core == "ooo" else np.where(j >= 0, iv.block_end[iv.block[np.maximum(j, 0)]], -1)
+                e = np.maximum(e, np.where(j >= start, retired[rows, np.maximum(j, 0)] + 1.0, 0.0))
         if core == "ooo":
             back = k >= rob
             e = np.where(back, np.maximum(e, retired[rows, np.maximum(idx - rob, 0)] + 1.0), e)
+            full = held_by_rs[np.arange(c), :, rs - 1][:, live]  # the rs-th latest issue among the older ones
+            e = np.maximum(e, np.where(np.isfinite(full), full + 1.0, 0.0))
         if core == "cgooo":
             b = iv.block[idx]
             first = np.flatnonzero(iv.block_first[b] == idx)
@@ -132,6 +180,10 @@ def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, sett
             wb = b[None, :] - windows
             held = (wb >= 0) & (iv.block_first[np.maximum(wb, 0)] >= start[None, :])
             e = np.maximum(e, np.where(held, block_last[rows, np.maximum(wb, 0)] + 1.0, 0.0))
+            ob = b[None, :] - block_rob  # a block-ROB entry frees at its block's commit
+            last = iv.block_end[np.maximum(ob, 0)]
+            committed = (ob >= 0) & (iv.block_first[np.maximum(ob, 0)] >= start[None, :]) & (iv.block_first[b] == idx)
+            e = np.maximum(e, np.where(committed, retired[rows, last] + 1.0, 0.0))
         enter[:, idx] = e
         ready = e + 1.0
         for column in range(iv.producers.shape[1]):
@@ -148,6 +200,9 @@ def interval_times(iv: _Intervals, fetch: dict[int, np.ndarray], core: str, sett
             merged = np.concatenate([top[:, live], ready[:, :, None]], axis=2)
             top[:, live] = -np.sort(-merged, axis=2)[:, :, : top.shape[2]]
             np.maximum.at(block_last, (np.broadcast_to(rows, ready.shape), np.broadcast_to(b, ready.shape)), ready)
+        if core == "ooo":
+            merged = np.concatenate([held_by_rs[:, live], ready[:, :, None]], axis=2)
+            held_by_rs[:, live] = -np.sort(-merged, axis=2)[:, :, : held_by_rs.shape[2]]
         issue[:, idx] = ready
         complete[:, idx] = ready + iv.latency[idx]
         retired[:, idx] = np.maximum(complete[:, idx], retired[:, idx - 1]) if k else complete[:, idx]
@@ -187,6 +242,19 @@ def _cross_cluster_share(p: Prepared, iv: _Intervals) -> float:
     return other / reads if reads else 0.0
 
 
+_SETTING_OF = {"width": "width", "rob_entries": "rob", "rs_entries": "rs", "lq_entries": "lq", "sq_entries": "sq",
+               "head_buffer_entries": "head_buffer", "skipahead_blocks": "skipahead", "windows": "windows",
+               "block_rob_entries": "block_rob"}  # fmt: skip
+"""Timing parameters of :mod:`hwcost.cgooo` -> :class:`Setting` fields (register files: ``rename``)."""
+
+
+def _setting(field: str, value: float) -> Setting:
+    """The :class:`Setting` with ``field`` (a timing parameter of :data:`hwcost.cgooo.TIMING_GRIDS`) at ``value``."""
+    if field in ("prf_entries", "global_rf_entries"):
+        return Setting(rename=int(value) - sim.ARCH_REGISTERS)
+    return Setting(**{_SETTING_OF[field]: int(value)})
+
+
 def profile(trace: rv64.Trace, p: Prepared, name: str = "program") -> cgooo.CoreProfile:
     """The :class:`hwcost.cgooo.CoreProfile` of ``trace``, prepared as ``p`` (:func:`archsim.cores.prepare`
     at the authors' front end and memory hierarchy)."""
@@ -197,16 +265,12 @@ def profile(trace: rv64.Trace, p: Prepared, name: str = "program") -> cgooo.Core
     if runs.max() > cgooo.LINE_INSTRUCTIONS:
         raise ValueError(f"a fetch run of {runs.max()} instructions; allowed: at most {cgooo.LINE_INSTRUCTIONS}")
     fetch = {int(w): fetch_times(p, trace, int(w), iv)[0] for w in cgooo.WIDTH_GRID}
-    widths = [Setting(width=int(w)) for w in cgooo.WIDTH_GRID]
-    ooo = interval_times(iv, fetch, "ooo", [Setting(rob=int(r)) for r in cgooo.ROB_GRID] + widths)
-    cg_grids = (
-        [Setting(head_buffer=int(h)) for h in cgooo.HEAD_BUFFER_GRID]
-        + [Setting(skipahead=int(s)) for s in cgooo.SKIPAHEAD_GRID]
-        + [Setting(windows=int(w)) for w in cgooo.WINDOWS_GRID]
-        + widths
-    )
-    splits = np.cumsum([len(cgooo.HEAD_BUFFER_GRID), len(cgooo.SKIPAHEAD_GRID), len(cgooo.WINDOWS_GRID)])
-    cg = np.split(interval_times(iv, fetch, "cgooo", cg_grids), splits)
+    timing: dict[str, np.ndarray] = {}
+    for core, grids in cgooo.TIMING_GRIDS.items():
+        settings = [_setting(field, value) for field, grid, _ in grids for value in grid]
+        values = interval_times(iv, fetch, core, settings)
+        splits = np.cumsum([len(grid) for _, grid, _ in grids])[:-1]
+        timing.update({name: part for (_, _, name), part in zip(grids, np.split(values, splits), strict=True)})
     local_results, local_reads = _local_candidates(p, iv)
     return cgooo.CoreProfile(
         instructions=float(p.n),
@@ -223,12 +287,6 @@ def profile(trace: rv64.Trace, p: Prepared, name: str = "program") -> cgooo.Core
         local_results=local_results,
         local_reads=local_reads,
         cross_cluster_share=_cross_cluster_share(p, iv),
-        ino_cycles=interval_times(iv, fetch, "ino", widths),
-        ooo_rob_cycles=ooo[: len(cgooo.ROB_GRID)],
-        ooo_width_cycles=ooo[len(cgooo.ROB_GRID) :],
-        cgooo_head_buffer_cycles=cg[0],
-        cgooo_skipahead_cycles=cg[1],
-        cgooo_windows_cycles=cg[2],
-        cgooo_width_cycles=cg[3],
+        **timing,
         name=name,
     )

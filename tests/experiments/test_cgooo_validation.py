@@ -95,7 +95,8 @@ def test_simulate_cpu_on_the_command_line(tmp_path, capsys):
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not a zip")
     for argv, message in (
         (["--trace", str(tmp_path / "junk.npz"), "--core", "ooo"], "junk.npz"),
-        (["--trace", str(saved), "--core", "ooo", "--hw", "rs_entries=8"], "rs_entries"),
+        (["--trace", str(saved), "--core", "ooo", "--hw", "clock_mhz=100"], "clock_mhz"),
+        (["--trace", str(saved), "--core", "ooo", "--hw", "head_buffer_entries=8"], "not a parameter of the ooo"),
         (["--trace", str(saved), "--core", "ooo", "--hw", "rob_entries=2000"], "rob_entries=2000"),
         (["--trace", str(saved)], "--core"),
     ):
