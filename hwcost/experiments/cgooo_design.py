@@ -5,18 +5,17 @@ beside the authors' configuration (:data:`SEARCH_TEMPERATURE` on the search's re
 The objective over a set of programs is the geometric mean of ``EDP = energy x cycles`` (the relaxed model),
 subject to an average power ``energy / (cycles / clock)`` no higher than ``power_bound`` times the authors'
 configuration's on every program (a quadratic penalty on ``log(P / P_bound)`` above zero). Searched: the width,
-the head-buffer entries, the Skipahead look-ahead, the block windows and the local-RF entries, each through a
-logistic map onto its allowed range (:data:`SEARCHED`; Skipahead at most ``windows - 1``). Not searched: the
-structures whose size the interval time does not see (load / store queues, global RF, block ROB); the model would
-shrink them to nothing, and archsim would stall on them. Adam (optax) on the logits; the point found is rounded
-to what archsim takes (integers, the windows to a multiple of the 4 windows of a cluster) and run through both.
+the head-buffer entries, the Skipahead look-ahead, the block windows, the local-RF entries, the load and store
+queues, the global registers and the block ROB, each through a logistic map onto its allowed range
+(:data:`SEARCHED`; Skipahead at most ``windows - 1``). Adam (optax) on the logits; the point found is rounded to
+what archsim takes (integers, the windows to a multiple of the 4 windows of a cluster) and run through both.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +33,10 @@ SEARCHED: dict[str, tuple[float, float]] = {
     "head_buffer_entries": (1.0, 16.0),
     "windows": (8.0, 32.0),
     "local_rf_entries": (1.0, 60.0),
+    "lq_entries": (16.0, 128.0),
+    "sq_entries": (8.0, 64.0),
+    "global_rf_entries": (96.0, 512.0),
+    "block_rob_entries": (8.0, 64.0),
 }
 """Searched parameters and their ranges (the model's allowed ranges, :data:`hwcost.cgooo._RANGES`); Skipahead is
 searched as a share of ``windows - 1``."""
@@ -113,17 +116,43 @@ def search(
             history.append({"step": i, "objective": float(value)})
     found = design(z, base)
     relaxed = {name: float(getattr(found, name)) for name in (*SEARCHED, "skipahead_blocks")}
-    return {"power_bound": power_bound, "steps": steps, "relaxed": relaxed, "rounded": rounded(relaxed),
+
+    def hard_objective(values: Mapping[str, int]) -> float:
+        hw = dataclasses.replace(authors, **{k: float(v) for k, v in values.items()})
+        total = 0.0
+        for n in names:
+            edp, power = (float(x) for x in edp_and_power(hw, profiles[n]))
+            total += math.log(edp / reference[n][0]) / len(names)
+            total += PENALTY_WEIGHT * max(0.0, math.log(power / (power_bound * reference[n][1]))) ** 2
+        return total
+
+    point = rounded(relaxed, hard_objective)
+    return {"power_bound": power_bound, "steps": steps, "relaxed": relaxed, "rounded": point,
+            "objective_relaxed": float(objective(z)), "objective_rounded": hard_objective(point),
             "history": history, "reference": {"edp": {n: r[0] for n, r in reference.items()}}}  # fmt: skip
 
 
-def rounded(values: Mapping[str, float]) -> dict[str, int]:
-    """The design archsim takes: integers, the windows a multiple of 4 (the windows of a cluster), Skipahead at
-    most ``windows - 1``."""
-    out = {name: round(v) for name, v in values.items()}
-    out["windows"] = max(8, 4 * round(values["windows"] / 4.0))
+def _archsim_point(values: Mapping[str, int]) -> dict[str, int]:
+    """``values`` made a design archsim takes: windows at least 8, Skipahead in ``[1, windows - 1]``."""
+    out = dict(values)
+    out["windows"] = max(8, out["windows"])
     out["skipahead_blocks"] = min(max(out["skipahead_blocks"], 1), out["windows"] - 1)
     return out
+
+
+def rounded(values: Mapping[str, float], objective: Callable[[Mapping[str, int]], float]) -> dict[str, int]:
+    """The design archsim takes nearest ``values``: each parameter in turn set to the integer below or above it
+    (the windows to the multiple of 4 below or above: the windows of a cluster), keeping the one with the lower
+    hard-model ``objective``, starting from the nearest integers."""
+    point = _archsim_point(
+        {name: round(v) for name, v in values.items()} | {"windows": 4 * round(values["windows"] / 4)}
+    )
+    for name, v in values.items():
+        step = 4 if name == "windows" else 1
+        below = step * math.floor(v / step)
+        options = [_archsim_point({**point, name: x}) for x in (below, below + step)]
+        point = min(options, key=objective)
+    return point
 
 
 def check_on_archsim(traces: Mapping[str, rv64.Trace], profiles: Mapping[str, cgooo.CoreProfile],
