@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from archsim import cores  # noqa: E402
 from archsim.traces import program_set, rv64, rv64_build  # noqa: E402
-from hwcost.experiments import cgooo_design, core_profile  # noqa: E402
+from hwcost.experiments import cgooo_design, cgooo_validation, core_profile  # noqa: E402
 from hwcost.files import write_atomically  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "cgooo_design_search.json"
@@ -36,7 +36,7 @@ def main() -> None:
         t1 = time.perf_counter()
         rows = cgooo_design.check_on_archsim(traces, profiles, found["rounded"])
         summary = {
-            f"geomean_{source}_{q}_found_over_authors": cgooo_design.geomean([r[f"{source}_{q}_found_over_authors"]
+            f"geomean_{source}_{q}_found_over_authors": cgooo_validation.geomean([r[f"{source}_{q}_found_over_authors"]
                                                                               for r in rows])
             for source in ("archsim", "model") for q in ("edp", "power")
         }  # fmt: skip

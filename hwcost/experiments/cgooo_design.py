@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from archsim import cgooo as sim
@@ -183,8 +182,3 @@ def check_on_archsim(traces: Mapping[str, rv64.Trace], profiles: Mapping[str, cg
             row[f"{source}_power_found_over_authors"] = power[0] / power[1]
         rows.append(row)
     return rows
-
-
-def geomean(values: list[float]) -> float:
-    """Geometric mean of positive values."""
-    return float(np.exp(np.mean(np.log(values))))

@@ -34,6 +34,12 @@ def test_committed_sample_profile_is_the_profile_of_the_fixture(fixture_trace):
         assert np.allclose(value, committed[key], rtol=1e-12) if key != "name" else value == committed[key], key
 
 
+def test_the_model_prices_with_archsims_table_of_the_authors_energies():
+    # the same source (miladm/CG-OoO base.yaml) in both packages, which may not import each other
+    assert cgooo.ACCESS_PJ == dict(cores.AUTHOR_ENERGY.access_pj)
+    assert cgooo.LEAKAGE_PJ_PER_CYCLE == dict(cores.AUTHOR_ENERGY.leakage_pj_per_cycle)
+
+
 def test_model_counts_what_archsim_counts_and_its_cycles_are_close(row):
     for core in cgooo.CORES:
         assert row[f"{core}_count_mismatches"] == {}
