@@ -680,6 +680,8 @@ MONOTONE = (
     Monotone("latency", "hardware.rob_entries", increasing=False, grid=(16.0, 24.0, 48.0, 100.0, 180.0, 300.0, 512.0)),
     Monotone("latency", "hardware.head_buffer_entries", increasing=False, grid=(1.0, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0)),
     Monotone("latency", "hardware.skipahead_blocks", increasing=False, grid=(1.0, 2.0, 2.5, 3.0, 5.0, 8.0, 11.0)),
+    Monotone("latency", "hardware.rs_entries", increasing=False, grid=(16.0, 24.0, 64.0, 128.0)),
+    Monotone("latency", "hardware.block_rob_entries", increasing=False, grid=(8.0, 12.0, 30.0, 64.0)),
     Monotone("latency", "hardware.mispredict_penalty_cycles", grid=(0.0, 5.0, 20.0, 100.0)),
     Monotone("energy", "hardware.stages", grid=(1.0, 5.0, 11.0, 30.0)),
     Monotone("l1i.read", "hardware.width", increasing=False, grid=WIDTH_STEPS),
