@@ -28,7 +28,7 @@ def row(fixture_trace) -> dict:
 
 def test_committed_sample_profile_is_the_profile_of_the_fixture(fixture_trace):
     fresh = cgooo.profile_to_dict(core_profile.profile(fixture_trace, cores.prepare(fixture_trace), name="checksum"))
-    committed = cgooo.profile_to_dict(cgooo.sample_workloads()["checksum"])
+    committed = cgooo.profile_to_dict(cgooo.committed_profiles()["checksum"])
     assert fresh.keys() == committed.keys()
     for key, value in fresh.items():
         assert np.allclose(value, committed[key], rtol=1e-12) if key != "name" else value == committed[key], key
@@ -66,9 +66,10 @@ def test_in_order_interval_time_is_archsim_on_a_dependence_chain_with_a_miss():
     assert float(cgooo.latency_cycles(hard, profile)) == pytest.approx(sim.simulate_ino(p).cycles, rel=1e-6)
 
 
-def test_validate_cgooo_on_the_command_line(capsys):
+def test_validate_cgooo_on_the_command_line(capsys, monkeypatch):
     from hwcost.cli import main
 
+    monkeypatch.setattr(cv, "DESIGN_POINTS", cv.DESIGN_POINTS[:2])
     assert main(["validate", "cgooo", "--size", "fixture", "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("CG-OoO") and "checksum" in text and "paper 64% / 1.9x" in text
@@ -80,6 +81,7 @@ def test_validate_cgooo_on_the_command_line(capsys):
         for source in ("archsim", "model"):
             assert program[core][source]["cycles"] > 0 and program[core][source]["energy_pj"] > 0
     assert 0.0 < report["energy_gap_closed"] < 1.5 and report["edp_inverse_over_ooo"] > 0.0
+    assert report["summary"]["design_points"]["evaluated"] == 2
     with pytest.raises(SystemExit) as stop:
         main(["validate", "cgooo", "--size", "huge"])
     assert stop.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err

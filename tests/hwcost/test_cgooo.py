@@ -44,7 +44,7 @@ def _hard(hw: cgooo.CoreHardware) -> cgooo.CoreHardware:
 
 @pytest.fixture(scope="module")
 def checksum() -> cgooo.CoreProfile:
-    return cgooo.sample_workloads()["checksum"]
+    return cgooo.committed_profiles()["checksum"]
 
 
 def test_hard_cycles_at_grid_points_are_the_profiled_sums_plus_the_penalties(checksum):
@@ -61,6 +61,16 @@ def test_hard_cycles_at_grid_points_are_the_profiled_sums_plus_the_penalties(che
     for i, w in enumerate(cgooo.WIDTH_GRID):
         hw = _hard(dataclasses.replace(cgooo.INO_CORE, width=w))
         assert float(cgooo.latency_cycles(hw, checksum)) == pytest.approx(checksum.ino_cycles[i] + penalty, rel=1e-5)
+
+
+def test_profiled_interval_times_never_grow_with_a_timing_parameter():
+    # every window, width, queue and look-ahead relaxes a constraint of the max-plus recurrence; with the
+    # monotone interpolation this is what makes the latency non-increasing in each timing parameter
+    for name, profile in cgooo.committed_profiles().items():
+        for core, grids in cgooo.TIMING_GRIDS.items():
+            for field, _, profile_field in grids:
+                values = np.asarray(getattr(profile, profile_field))
+                assert np.all(np.diff(values) <= 0.0), (name, core, field, values)
 
 
 def test_interpolation_is_monotone_between_grid_points_and_smooth_in_the_data():
