@@ -174,11 +174,22 @@ def load_elf(path_or_bytes: str | Path | bytes) -> Program:
             f"e_flags is 0x{e_flags:x}: EF_RISCV_RVC is set, but the C extension is not supported "
             "(build with -march=rv64im)"
         )
+    tables = ((e_phoff, e_phnum, e_phentsize, _PROGRAM_HEADER.size, "program"),
+              (e_shoff, e_shnum if e_shoff else 0, e_shentsize, _SECTION_HEADER.size, "section"))  # fmt: skip
+    for offset, count, entry, size, what in tables:
+        if count and (entry < size or offset + (count - 1) * entry + size > len(blob)):
+            raise ValueError(
+                f"the {what} header table (offset {offset}, {count} entries of {entry} bytes) runs past the end of "
+                f"the file ({len(blob)} bytes): a truncated or corrupt ELF file"
+            )
     segments = []
     for i in range(e_phnum):
         p_type, p_flags, p_offset, p_vaddr, _, p_filesz, p_memsz, _ = _PROGRAM_HEADER.unpack_from(
             blob, e_phoff + i * e_phentsize
         )
+        if p_type == _PT_LOAD and p_offset + p_filesz > len(blob):
+            raise ValueError(f"segment {i} (offset {p_offset}, {p_filesz} bytes) runs past the end of the file "
+                             f"({len(blob)} bytes): a truncated or corrupt ELF file")  # fmt: skip
         if p_type == _PT_LOAD and p_memsz > 0:
             data = blob[p_offset : p_offset + p_filesz]
             segments.append(Segment(p_vaddr, p_memsz, data, bool(p_flags & _PF_X), bool(p_flags & _PF_W)))

@@ -357,6 +357,9 @@ def test_elf_loader_rejects_other_files(tmp_path):
         rv64.load_elf(blob[:18] + (62).to_bytes(2, "little") + blob[20:])
     with pytest.raises(ValueError, match="EF_RISCV_RVC"):
         rv64.load_elf(blob[:48] + (1).to_bytes(4, "little") + blob[52:])
+    for size in (100, 3000, len(blob) - 1):  # cut inside the program headers, a segment, the section headers
+        with pytest.raises(ValueError, match="truncated or corrupt ELF file"):
+            rv64.load_elf(blob[:size])
 
 
 # --- the committed fixture ------------------------------------------------------------------------------------
