@@ -290,7 +290,7 @@ def read_program(path: str | Path) -> rv64.Trace:
             cores.check_trace(trace)
             return trace
     except (ValueError, KeyError, OSError, rv64.EmulatorError) as err:
-        raise ValueError(f"trace={str(path)!r}: {err}; allowed: {allowed}") from None
+        raise ValueError(f"trace={str(path)!r}: {err}") from None  # the reader's message names the field
     raise ValueError(f"trace={str(path)!r} is neither a .npz (zip) archive nor an ELF file; allowed: {allowed}")
 
 
