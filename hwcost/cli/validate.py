@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"ese: frames per utterance, 1..{MAX_FRAMES} (default 100)")  # fmt: skip
     parser.add_argument("--size", default=None, choices=("fixture", "small", "full"),
                         help="cgooo: the committed test program only (fixture, seconds), or the program set's "
-                             "small (default, about a minute) or full builds (several minutes); the program set "
-                             "needs riscv64-unknown-elf-gcc (make tools)")  # fmt: skip
+                             "small builds (default, a few minutes, with the other configurations) or full "
+                             "builds (about half an hour); the program set needs riscv64-unknown-elf-gcc "
+                             "(make tools)")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> dict:
