@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -223,26 +223,6 @@ def check_no_retrace(model: CostModel) -> None:
             raise AssertionError(f"{label}: a sweep over leaf values traced the model {len(traces) - before} times")
 
 
-def _finite_differences(
-    f: Callable[[jax.Array], jax.Array], x: jax.Array, step: jax.Array, lower: np.ndarray, upper: np.ndarray
-) -> jax.Array:
-    """``(out, in)`` finite-difference Jacobian of ``f`` at ``x``: central, or one-sided second order
-    where a central step would leave ``[lower, upper]``."""
-    basis = jnp.eye(x.shape[0], dtype=x.dtype) * step[:, None]
-    up_ok = jnp.asarray(x + 2 * step <= upper)
-    down_ok = jnp.asarray(x - 2 * step >= lower)
-    n = x.shape[0]
-    # one batched evaluation of every shifted point (one copy of f in the compiled graph)
-    values = jax.vmap(f)(jnp.concatenate([x[None], x + basis, x - basis, x + 2 * basis, x - 2 * basis]))
-    f0 = values[:1]
-    f_plus, f_minus, f_plus2, f_minus2 = (values[1 + k * n : 1 + (k + 1) * n] for k in range(4))
-    central = (f_plus - f_minus) / (2 * step[:, None])
-    forward = (-3 * f0 + 4 * f_plus - f_plus2) / (2 * step[:, None])
-    backward = (3 * f0 - 4 * f_minus + f_minus2) / (2 * step[:, None])
-    both = (up_ok & down_ok)[:, None]
-    return jnp.where(both, central, jnp.where(up_ok[:, None], forward, backward)).T
-
-
 def _input_names(tree: Any, prefixes: tuple[str, ...]) -> list[str]:
     """Names of the scalar inputs of a tuple of pytrees, one per element (``name[k]`` inside arrays)."""
     names = [n for part, prefix in zip(tree, prefixes, strict=True) for n in _leaf_names(part, prefix)]
@@ -253,16 +233,28 @@ def _input_names(tree: Any, prefixes: tuple[str, ...]) -> list[str]:
 MODES: dict[str, Callable[[Callable], Callable]] = {"forward": jax.jacfwd, "reverse": jax.jacrev}
 """Automatic-differentiation modes the derivative checks compare against finite differences."""
 
+FD_BATCH = 32
+"""Points per compiled batch of finite-difference evaluations (one compilation per tree structure, however
+many leaves the tree has)."""
+ZERO_PROBES = 2
+"""Random joint steps of every leaf whose derivative is exactly zero in every mode: the value must not move by
+more than the finite-difference check allows any one of them (else each is differenced on its own)."""
 
-def _derivatives(
-    outputs: Callable[[Any], dict[str, jax.Array]], modes: tuple[str, ...] = tuple(MODES)
-) -> Callable[[Any, Any], tuple[Any, ...]]:
-    """A compiled ``(tree, scale) -> (x, value, fd, {mode: jacobian})`` of the stacked scalar ``outputs``
-    (sorted by name) over the flattened leaves ``x`` of ``tree``, each Jacobian ``(outputs, inputs)``, the
-    finite differences at ``scale`` times :data:`FD_STEP`; densities stay inside [0, 1]. One compilation
-    per tree structure, shared by every case and step."""
 
-    def evaluate(tree: Any, scale: jax.Array) -> tuple[Any, ...]:
+class _Derivatives(NamedTuple):
+    """Compiled functions of one tree structure (:func:`_derivatives`)."""
+
+    jacobians: Callable[[Any], tuple[Any, ...]]
+    values: Callable[[Any, jax.Array], jax.Array]
+
+
+def _derivatives(outputs: Callable[[Any], dict[str, jax.Array]], modes: tuple[str, ...] = tuple(MODES)) -> _Derivatives:
+    """Compiled ``tree -> (x, value, {mode: jacobian})`` of the stacked scalar ``outputs`` (sorted by name)
+    over the flattened leaves ``x`` of ``tree``, each Jacobian ``(outputs, inputs)``, and compiled ``(tree,
+    points) -> values`` at :data:`FD_BATCH` flattened points (the finite differences). One compilation of each
+    per tree structure, shared by every case, leaf and step."""
+
+    def flat(tree: Any) -> tuple[jax.Array, Callable[[jax.Array], jax.Array]]:
         x, unravel = ravel_pytree(tree)
         out_names = sorted(outputs(tree))
 
@@ -270,35 +262,107 @@ def _derivatives(
             values = outputs(unravel(v))
             return jnp.stack([jnp.asarray(values[k]).reshape(()) for k in out_names])
 
-        is_density = np.asarray([n.split("[")[0].endswith("_density") for n in _input_names((tree,), ("",))])
-        lower, upper = np.where(is_density, 0.0, -np.inf), np.where(is_density, 1.0, np.inf)
-        step = scale * FD_STEP * jnp.maximum(jnp.abs(x), 1.0)
-        fd = _finite_differences(f, x, step, lower, upper)
-        return x, f(x), fd, {mode: MODES[mode](f)(x) for mode in modes}
+        return x, f
 
-    return jax.jit(evaluate)
+    def jacobians(tree: Any) -> tuple[Any, ...]:
+        x, f = flat(tree)
+        return x, f(x), {mode: MODES[mode](f)(x) for mode in modes}
+
+    def values(tree: Any, points: jax.Array) -> jax.Array:
+        return jax.vmap(flat(tree)[1])(points)
+
+    return _Derivatives(jax.jit(jacobians), jax.jit(values))
 
 
-def _mismatches(derivatives: tuple[Any, ...]) -> dict[str, np.ndarray]:
+def _values_at(derivatives: _Derivatives, tree: Any, points: np.ndarray) -> np.ndarray:
+    """``(points, outputs)``: the outputs at each row of ``points``, :data:`FD_BATCH` rows per compiled call
+    (the last batch padded with copies of the first row)."""
+    padded = np.concatenate([points, np.repeat(points[:1], -len(points) % FD_BATCH, axis=0)])
+    batches = [np.asarray(derivatives.values(tree, padded[k : k + FD_BATCH])) for k in range(0, len(padded), FD_BATCH)]
+    return np.concatenate(batches)[: len(points)]
+
+
+def _finite_differences(
+    derivatives: _Derivatives, tree: Any, x: np.ndarray, columns: np.ndarray, scale: float, bounds: np.ndarray
+) -> np.ndarray:
+    """``(outputs, len(columns))`` finite-difference derivatives in the leaves ``columns`` of ``x`` at ``scale``
+    times :data:`FD_STEP` (relative to ``max(|leaf|, 1)``): central, or one-sided second order where a central
+    step would leave ``bounds`` (``(2, leaves)``, lower and upper). Two evaluations per leaf."""
+    lower, upper = bounds[0][columns], bounds[1][columns]
+    at = x[columns]
+    step = scale * FD_STEP * np.maximum(np.abs(at), 1.0)
+    up_ok, down_ok = at + 2 * step <= upper, at - 2 * step >= lower
+    central = up_ok & down_ok
+    # the two points of each leaf: x + h and x - h (central), x + h and x + 2h (forward), x - h and x - 2h
+    first = np.where(up_ok, step, -step)
+    second = np.where(central, -step, 2 * first)
+    k, rows = len(columns), np.arange(len(columns))
+    points = np.repeat(x[None], 1 + 2 * k, axis=0)
+    points[1 + rows, columns] += first
+    points[1 + k + rows, columns] += second
+    values = _values_at(derivatives, tree, points)
+    f0, a, b, h = values[:1], values[1 : 1 + k], values[1 + k :], step[:, None]
+    forward, backward = (-3 * f0 + 4 * a - b) / (2 * h), (3 * f0 - 4 * a + b) / (2 * h)
+    return np.where(central[:, None], (a - b) / (2 * h), np.where(up_ok[:, None], forward, backward)).T
+
+
+def _allowance(x: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """``(outputs, inputs)`` absolute disagreement allowed between a derivative and its finite difference."""
+    return 1e-6 * (np.abs(value)[:, None] + 1.0) / np.maximum(np.abs(x), 1e-2)[None, :]
+
+
+def _mismatches(x: np.ndarray, value: np.ndarray, fd: np.ndarray, jacobians: dict[str, np.ndarray]) -> dict:
     """Per mode, where the derivative disagrees with the finite difference (or is not finite)."""
-    x, value, fd, jacobians = derivatives
-    atol = 1e-6 * (np.abs(value)[:, None] + 1.0) / np.maximum(np.abs(x), 1e-2)[None, :]
+    atol = _allowance(x, value)
     return {
         mode: ~(np.abs(ad - fd) <= GRADIENT_RTOL * np.maximum(np.abs(ad), np.abs(fd)) + atol) | ~np.isfinite(ad)
         for mode, ad in jacobians.items()
     }
 
 
-def _derivative_problems(derivatives: Callable, tree: Any, outputs: Callable, prefixes: tuple[str, ...]) -> list[str]:
-    """Entries where a derivative disagrees with the finite difference at the step and (retried where it
-    does) at a sixteenth of it."""
-    first = jax.tree.map(np.asarray, derivatives(tree, 1.0))
-    bad = _mismatches(first)
-    if any(b.any() for b in bad.values()):
-        retry = _mismatches(jax.tree.map(np.asarray, derivatives(tree, 1.0 / 16)))
+def _unmoved(
+    derivatives: _Derivatives, tree: Any, x: np.ndarray, value: np.ndarray, zero: np.ndarray, bounds: np.ndarray
+) -> bool:
+    """Whether :data:`ZERO_PROBES` random joint steps of the leaves ``zero`` (each of 0.5 to 1 times its
+    :data:`FD_STEP`, random sign, inside ``bounds``) move no output by more than the finite-difference check
+    allows the leaf of the smallest allowance: then no one of them has a finite difference the check would flag,
+    unless the movements of several cancel (a random step makes that a coincidence)."""
+    rng = np.random.default_rng(0)
+    size = FD_STEP * np.maximum(np.abs(x), 1.0) * rng.uniform(0.5, 1.0, (ZERO_PROBES, len(x)))
+    up = rng.random((ZERO_PROBES, len(x))) < 0.5
+    up = np.where(x + 2 * size > bounds[1], False, np.where(x - 2 * size < bounds[0], True, up))
+    steps = np.where(zero, np.where(up, size, -size), 0.0)
+    values = _values_at(derivatives, tree, np.concatenate([x[None], x + steps]))
+    allowed = np.min(_allowance(x, value)[None, :, zero] * np.abs(steps[:, None, zero]), axis=2)
+    moved = np.abs(values[1:] - values[:1])
+    return bool(np.all(np.isfinite(values)) and np.all(moved <= allowed))
+
+
+def _derivative_problems(
+    derivatives: _Derivatives, tree: Any, outputs: Callable, prefixes: tuple[str, ...]
+) -> list[str]:
+    """Entries where a derivative disagrees with the finite difference at the step and (retried for the leaves
+    where it does) at a sixteenth of it. Leaves whose derivative is exactly zero in every mode are first probed
+    together (:func:`_unmoved`) and differenced one by one only if the value moves with them."""
+    x, value, jacobians = jax.tree.map(np.asarray, derivatives.jacobians(tree))
+    is_density = np.asarray([n.split("[")[0].endswith("_density") for n in _input_names((tree,), ("",))])
+    bounds = np.stack([np.where(is_density, 0.0, -np.inf), np.where(is_density, 1.0, np.inf)])
+    zero = np.logical_and.reduce([np.all(ad == 0, axis=0) for ad in jacobians.values()])
+    fd = np.zeros((len(value), len(x)))
+    if zero.sum() > ZERO_PROBES and _unmoved(derivatives, tree, x, value, zero, bounds):
+        columns = np.flatnonzero(~zero)
+    else:
+        columns = np.arange(len(x))
+    if columns.size:
+        fd[:, columns] = _finite_differences(derivatives, tree, x, columns, 1.0, bounds)
+    bad = _mismatches(x, value, fd, jacobians)
+    retry_columns = np.flatnonzero(np.logical_or.reduce([where.any(axis=0) for where in bad.values()]))
+    if retry_columns.size:
+        finer = fd.copy()
+        finer[:, retry_columns] = _finite_differences(derivatives, tree, x, retry_columns, 1.0 / 16, bounds)
+        retry = _mismatches(x, value, finer, jacobians)
         bad = {mode: bad[mode] & retry[mode] for mode in bad}
     out_names, in_names = sorted(jax.eval_shape(outputs, tree)), _input_names(tree, prefixes)
-    fd, jacobians = first[2], first[3]
     return [
         f"d {out_names[i]} / d {in_names[j]}: {mode} mode {jacobians[mode][i, j]:.6g}, finite difference {fd[i, j]:.6g}"
         for mode, where in bad.items()
