@@ -38,7 +38,7 @@ SEARCHED: dict[str, tuple[float, float]] = {
     "block_rob_entries": (8.0, 64.0),
 }
 """Searched parameters and their ranges (the model's allowed ranges, :data:`hwcost.cgooo._RANGES`); Skipahead is
-searched as a share of ``windows - 1``."""
+searched as a share of ``min(windows - 1, 11)`` (the profiled grid's last point)."""
 PENALTY_WEIGHT = 100.0
 """Weight of the squared log-power excess in the objective."""
 SEARCH_TEMPERATURE = 1.0
@@ -51,10 +51,15 @@ def _unit(z: jax.Array) -> jax.Array:
     return jax.nn.sigmoid(z)
 
 
+def _skipahead_top(windows: jax.Array) -> jax.Array:
+    """The largest Skipahead allowed: ``windows - 1`` (the older blocks in flight), and the grid's last point."""
+    return jnp.minimum(windows - 1.0, cgooo.SKIPAHEAD_GRID[-1])
+
+
 def design(z: Mapping[str, jax.Array], base: cgooo.CoreHardware = cgooo.DEFAULT_CORE) -> cgooo.CoreHardware:
     """The CG-OoO design of logits ``z`` (one per :data:`SEARCHED` name and ``"skipahead_share"``)."""
     values = {name: lo + (hi - lo) * _unit(z[name]) for name, (lo, hi) in SEARCHED.items()}
-    values["skipahead_blocks"] = 1.0 + (values["windows"] - 2.0) * _unit(z["skipahead_share"])
+    values["skipahead_blocks"] = 1.0 + (_skipahead_top(values["windows"]) - 1.0) * _unit(z["skipahead_share"])
     return dataclasses.replace(base, **values)
 
 
@@ -66,7 +71,8 @@ def _logits(hw: cgooo.CoreHardware) -> dict[str, jax.Array]:
         return jnp.asarray(math.log(p / (1.0 - p)))
 
     z = {name: logit((float(getattr(hw, name)) - lo) / (hi - lo)) for name, (lo, hi) in SEARCHED.items()}
-    z["skipahead_share"] = logit((float(hw.skipahead_blocks) - 1.0) / (float(hw.windows) - 2.0))
+    top = float(_skipahead_top(jnp.asarray(float(hw.windows))))
+    z["skipahead_share"] = logit((float(hw.skipahead_blocks) - 1.0) / (top - 1.0))
     return z
 
 
@@ -132,10 +138,11 @@ def search(
 
 
 def _archsim_point(values: Mapping[str, int]) -> dict[str, int]:
-    """``values`` made a design archsim takes: windows at least 8, Skipahead in ``[1, windows - 1]``."""
+    """``values`` made a design both take: windows at least 8, Skipahead in ``[1, min(windows - 1, 11)]``."""
     out = dict(values)
     out["windows"] = max(8, out["windows"])
-    out["skipahead_blocks"] = min(max(out["skipahead_blocks"], 1), out["windows"] - 1)
+    top = min(out["windows"] - 1, int(cgooo.SKIPAHEAD_GRID[-1]))
+    out["skipahead_blocks"] = min(max(out["skipahead_blocks"], 1), top)
     return out
 
 
