@@ -1,7 +1,8 @@
 """Test-wide settings: JAX's persistent compilation cache (keeps the suite quick across runs) and the least
 compile-time optimisation effort (XLA's CPU backend at optimisation level 0, no expensive LLVM passes, the
-lowest execution-time optimisation effort): the suite compiles hundreds of graphs once each, and most of its
-time went to optimising code that then runs for microseconds."""
+lowest execution-time optimisation effort, and XLA's classic loop emitters instead of its MLIR fusion
+emitters, which take two to three times as long to compile the suite's graphs): the suite compiles hundreds of
+graphs once each, and most of its time went to optimising code that then runs for microseconds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # in the environment, so that the notebooks' kernels and the command-line subprocesses of the tests share them
-os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
+os.environ.setdefault(
+    "XLA_FLAGS",
+    "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true --xla_cpu_use_fusion_emitters=false",
+)
 os.environ.setdefault("JAX_EXEC_TIME_OPTIMIZATION_EFFORT", "-1.0")
 
 import jax  # noqa: E402  (after XLA_FLAGS, which XLA reads once)
