@@ -1,6 +1,7 @@
 """Write :data:`hwcost.cgooo.SAMPLE_PROFILES`: the :class:`hwcost.cgooo.CoreProfile` of the RV64IM test
-fixture ``tests/fixtures/riscv/checksum.elf`` and of the small RV64IM builds of ``gemm``, ``sort`` and
-``pointer_chase`` (:mod:`archsim.traces.program_set`), measured by :mod:`hwcost.experiments.core_profile`.
+fixture ``tests/fixtures/riscv/checksum.elf`` and of the small RV64IM builds of ``gemm``, ``sort``,
+``pointer_chase`` and ``spmv_csc`` (:mod:`archsim.traces.program_set`), measured by
+:mod:`hwcost.experiments.core_profile`.
 
 Run: ``.venv/bin/python benchmarks/core_profiles.py`` (needs ``riscv64-unknown-elf-gcc``: ``make tools``).
 """
@@ -21,7 +22,7 @@ from hwcost.experiments import core_profile  # noqa: E402
 from hwcost.experiments.cgooo_validation import FIXTURE_ELF  # noqa: E402
 from hwcost.files import write_atomically  # noqa: E402
 
-KERNELS = ("gemm", "sort", "pointer_chase")
+KERNELS = ("gemm", "sort", "pointer_chase", "spmv_csc")
 
 
 def main() -> None:

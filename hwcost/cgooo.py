@@ -442,7 +442,13 @@ a secant counts as flat."""
 
 def monotone_interpolate(x: Scalar, grid: tuple[float, ...], values: Array) -> Array:
     """Monotone piecewise-cubic Hermite interpolation of ``values`` (shape ``[len(grid)]``, positive) in
-    ``log(grid)`` and ``log(values)`` at ``x``; ``x`` must lie in ``[grid[0], grid[-1]]`` (the checks ensure it).
+    ``log(grid)`` and ``log(values)`` at ``x``: ``exp`` of :func:`log_interpolate`."""
+    return jnp.exp(log_interpolate(x, grid, values))
+
+
+def log_interpolate(x: Scalar, grid: tuple[float, ...], values: Array) -> Array:
+    """The logarithm of :func:`monotone_interpolate`'s value (the interpolant is built in log-log); ``x`` must lie
+    in ``[grid[0], grid[-1]]`` (the checks ensure it).
 
     With secants ``d_k`` of the log data, the slope at an inner point is ``d1 d2 (d1 + d2) / (d1**2 + d2**2 +
     epsilon**2)`` (:data:`SLOPE_FLOOR`), at the ends the one-sided secant. For monotone data the inner slope has
@@ -459,7 +465,7 @@ def monotone_interpolate(x: Scalar, grid: tuple[float, ...], values: Array) -> A
     inner = d1 * d2 * (d1 + d2) / (d1 * d1 + d2 * d2 + SLOPE_FLOOR**2)
     m = jnp.concatenate([d[:1], inner, d[-1:]])
     t_x = jnp.log(_float(x))
-    k = jnp.clip(jnp.searchsorted(jnp.asarray(u[1:-1], y.dtype), t_x, side="right"), 0, len(grid) - 2)
+    k = jnp.sum(t_x >= jnp.asarray(u[1:-1], y.dtype)).astype(jnp.int32)  # the interval of x (0 .. len - 2)
     hk = h[k]
     s = (t_x - jnp.asarray(u, y.dtype)[k]) / hk
     s2, s3 = s * s, s * s * s
@@ -469,7 +475,7 @@ def monotone_interpolate(x: Scalar, grid: tuple[float, ...], values: Array) -> A
         + (-2.0 * s3 + 3.0 * s2) * y[k + 1]
         + (s3 - s2) * hk * m[k + 1]
     )
-    return jnp.exp(value)
+    return value
 
 
 def _integer(hw: CoreHardware, name: str) -> Array:
@@ -477,10 +483,11 @@ def _integer(hw: CoreHardware, name: str) -> Array:
     return soft_round(_float(getattr(hw, name)), hw.smoothing.temperature, hard=hw.smoothing.hard)
 
 
-def _factor(hw: CoreHardware, name: str, grid: tuple[float, ...], values: Array) -> Array:
-    """The interval time at ``hw.<name>`` over its value at the paper's setting (the separable factor)."""
-    ref = _float(values)[grid.index(float(getattr(DEFAULT_CORE, name)))]
-    return monotone_interpolate(_integer(hw, name), grid, values) / ref
+def _log_factor(hw: CoreHardware, name: str, grid: tuple[float, ...], values: Array) -> Array:
+    """The logarithm of the interval time at ``hw.<name>`` over its value at the paper's setting (the separable
+    factor; in logs, so that a product of factors of large times never overflows float32)."""
+    ref = jnp.log(_float(values)[grid.index(float(getattr(DEFAULT_CORE, name)))])
+    return log_interpolate(_integer(hw, name), grid, values) - ref
 
 
 def interval_cycles(hw: CoreHardware, profile: CoreProfile) -> Array:
@@ -488,11 +495,9 @@ def interval_cycles(hw: CoreHardware, profile: CoreProfile) -> Array:
     configuration times, for each timing parameter (:data:`TIMING_GRIDS`), the interpolated value at ``hw``'s
     setting over the value at the authors' (the separable interpolation of the module docstring)."""
     grids = TIMING_GRIDS[hw.core]
-    width_field = grids[0][2]
-    out = _float(getattr(profile, width_field))[WIDTH_GRID.index(4.0)]
-    for field, grid, profile_field in grids:
-        out = out * _factor(hw, field, grid, getattr(profile, profile_field))
-    return out
+    reference = _float(getattr(profile, grids[0][2]))[WIDTH_GRID.index(4.0)]
+    logs = [_log_factor(hw, field, grid, getattr(profile, profile_field)) for field, grid, profile_field in grids]
+    return reference * jnp.exp(sum(logs[1:], start=logs[0]))
 
 
 def latency_cycles(hw: CoreHardware, profile: CoreProfile) -> Array:
@@ -626,8 +631,9 @@ def clock_mhz(hw: CoreHardware) -> Scalar:
 # --- profiles as data ---------------------------------------------------------------------------------------
 SAMPLE_PROFILES = Path(__file__).parent / "data" / "core_profiles.json"
 """Profiles of committed traces (``benchmarks/core_profiles.py`` writes them): the RV64IM test fixture
-``checksum`` and the small builds of three kernels of the program set that cover the regimes: ``gemm``
-(compute, cache-resident), ``sort`` (branch mispredictions), ``pointer_chase`` (dependent misses)."""
+``checksum`` and the small builds of four kernels of the program set: ``gemm`` (compute, cache-resident),
+``sort`` (branch mispredictions), ``pointer_chase`` (dependent misses) and ``spmv_csc`` (the sparse
+matrix-vector product of a pruned layer)."""
 
 
 def profile_to_dict(profile: CoreProfile) -> dict:
