@@ -21,11 +21,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from archsim import cgooo as sim
-from archsim import cores
 from archsim.traces import rv64
 from hwcost import cgooo
-from hwcost.experiments.cgooo_validation import model_run
+from hwcost.experiments.cgooo_validation import model_run, simulate
 
 SEARCHED: dict[str, tuple[float, float]] = {
     "width": (1.0, 8.0),
@@ -170,9 +168,7 @@ def check_on_archsim(traces: Mapping[str, rv64.Trace], profiles: Mapping[str, cg
     for name, trace in traces.items():
         row: dict = {"name": name}
         for label, changes in (("authors", {}), ("found", dict(found))):
-            config = sim.CGOoOConfig(**{k: v for k, v in changes.items() if k != "width"})
-            width = int(changes.get("width", cores.DEFAULT_WIDTH))
-            result = sim.simulate_cgooo(cores.prepare(trace, cores.SharedConfig(width=width)), config)
+            result = simulate(trace, "cgooo", changes)[0]
             hw = dataclasses.replace(cgooo.DEFAULT_CORE, **{k: float(v) for k, v in changes.items()})
             table = cgooo.per_action_energy_pj(hw)
             leak = {f"{k}.leakage": result.cycles * v for k, v in result.structures.items()}

@@ -24,6 +24,7 @@ import dataclasses
 import math
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +91,18 @@ _SIM_CONFIG = {"ino": sim.InOConfig, "ooo": sim.OoOConfig, "cgooo": sim.CGOoOCon
 _SIMULATE = {"ino": sim.simulate_ino, "ooo": sim.simulate_ooo, "cgooo": sim.simulate_cgooo}
 
 
+def simulate(trace: rv64.Trace, core: str, changes: Mapping[str, float]) -> tuple[cores.CoreResult, int]:
+    """archsim's run of ``core`` on ``trace`` with ``changes`` (model names, :data:`_SIM_FIELDS` and ``width``) to
+    the authors' configuration, and the number of instructions."""
+    config = _SIM_CONFIG[core](**{k: int(v) for k, v in changes.items() if k != "width"})
+    sim.check_config(config)
+    prepared = cores.prepare(trace, cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH))))
+    return _SIMULATE[core](prepared, config), prepared.n
+
+
 def design_point_row(trace: rv64.Trace, profile: cgooo.CoreProfile, core: str, changes: dict[str, float]) -> dict:
     """archsim's and the model's cycles of ``core`` with ``changes`` to the authors' configuration."""
-    config = _SIM_CONFIG[core](**{k: int(v) for k, v in changes.items() if k != "width"})
-    shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
-    archsim_cycles = _SIMULATE[core](cores.prepare(trace, shared), config).cycles
+    archsim_cycles = simulate(trace, core, changes)[0].cycles
     cycles = model_run(profile, core, changes)[0]
     label = ", ".join(f"{k}={v:g}" for k, v in changes.items())
     return {"core": core, "changes": label, "archsim_cycles": archsim_cycles, "model_cycles": cycles,
@@ -313,18 +321,14 @@ def cpu_report(trace: rv64.Trace, core: str, changes: dict[str, float] | None = 
     if wrong:
         raise ValueError(f"hw field {wrong[0]!r} is not a parameter of the {core} core; allowed: width, "
                          f"{', '.join(k for k in _SIM_FIELDS if k in known)}")  # fmt: skip
-    config = _SIM_CONFIG[core](**{k: int(v) for k, v in changes.items() if k != "width"})
-    sim.check_config(config)
-    shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
-    prepared = cores.prepare(trace, shared)
-    result = _SIMULATE[core](prepared, config)
+    result, instructions = simulate(trace, core, changes)
     archsim_energy = cores.energy_pj(result)
     profile = core_profile.profile(trace, cores.prepare(trace), name=name)
     cycles, energy, counts = model_run(profile, core, changes)
     table = cgooo.per_action_energy_pj(hw)
     summary = [
         {"quantity": "cycles", "archsim": result.cycles, "model": cycles},
-        {"quantity": "ipc", "archsim": result.ipc, "model": prepared.n / cycles},
+        {"quantity": "ipc", "archsim": result.ipc, "model": instructions / cycles},
         {"quantity": "energy_uj", "archsim": archsim_energy["total"] / 1e6, "model": energy / 1e6},
     ]
     for row in summary:
@@ -335,5 +339,5 @@ def cpu_report(trace: rv64.Trace, core: str, changes: dict[str, float] | None = 
          "archsim_energy_uj": archsim_energy.get(key, 0.0) / 1e6, "model_energy_uj": value * float(table[key]) / 1e6}
         for key, value in counts.items()
     ]  # fmt: skip
-    return {"program": name, "instructions": prepared.n, "core": core, "hardware": changes, "summary": summary,
+    return {"program": name, "instructions": instructions, "core": core, "hardware": changes, "summary": summary,
             "breakdown": breakdown, "stalls": result.stalls}  # fmt: skip
