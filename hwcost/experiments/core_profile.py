@@ -84,10 +84,10 @@ def _intervals(p: Prepared) -> _Intervals:
                       block, block_first, block_end, queues)  # fmt: skip
 
 
-def fetch_times(p: Prepared, trace: rv64.Trace, width: int, iv: _Intervals) -> tuple[np.ndarray, int]:
+def fetch_times(p: Prepared, trace: rv64.Trace, width: int, iv: _Intervals) -> np.ndarray:
     """Per instruction, the cycle its fetch group arrives counted from its interval's start (one group per
-    cycle, plus the L1-I miss delays of the groups since the start, its own included), and the number of
-    fetch groups at ``width``. Groups: at most ``width`` instructions of one fetch run (:func:`run_ends`)."""
+    cycle, plus the L1-I miss delays of the groups since the start, its own included). Groups: at most
+    ``width`` instructions of one fetch run (:func:`run_ends`)."""
     ends = run_ends(p, trace)
     run_start = np.concatenate([[True], ends[:-1]])
     first_of_run = np.flatnonzero(run_start)
@@ -97,7 +97,7 @@ def fetch_times(p: Prepared, trace: rv64.Trace, width: int, iv: _Intervals) -> t
     delay[np.asarray(p.group_start)] = np.asarray(p.group_delay)  # a line's miss delays its first group
     t = group + np.cumsum(delay)
     at_start = t[iv.start_of] - delay[iv.start_of]
-    return t - at_start, int(group[-1] + 1)
+    return t - at_start
 
 
 def run_ends(p: Prepared, trace: rv64.Trace) -> np.ndarray:
@@ -264,7 +264,7 @@ def profile(trace: rv64.Trace, p: Prepared, name: str = "program") -> cgooo.Core
     runs = np.diff(np.concatenate([[-1], ends]))
     if runs.max() > cgooo.LINE_INSTRUCTIONS:
         raise ValueError(f"a fetch run of {runs.max()} instructions; allowed: at most {cgooo.LINE_INSTRUCTIONS}")
-    fetch = {int(w): fetch_times(p, trace, int(w), iv)[0] for w in cgooo.WIDTH_GRID}
+    fetch = {int(w): fetch_times(p, trace, int(w), iv) for w in cgooo.WIDTH_GRID}
     timing: dict[str, np.ndarray] = {}
     for core, grids in cgooo.TIMING_GRIDS.items():
         settings = [_setting(field, value) for field, grid, _ in grids for value in grid]
