@@ -345,7 +345,9 @@ def _derivative_problems(
     where it does) at a sixteenth of it. Leaves whose derivative is exactly zero in every mode are first probed
     together (:func:`_unmoved`) and differenced one by one only if the value moves with them."""
     x, value, jacobians = jax.tree.map(np.asarray, derivatives.jacobians(tree))
-    is_density = np.asarray([n.split("[")[0].endswith("_density") for n in _input_names((tree,), ("",))])
+    is_density = np.asarray(
+        [n.rsplit(".", 1)[-1].split("[")[0].endswith("_density") for n in _input_names((tree,), ("",))]
+    )
     bounds = np.stack([np.where(is_density, 0.0, -np.inf), np.where(is_density, 1.0, np.inf)])
     zero = np.logical_and.reduce([np.all(ad == 0, axis=0) for ad in jacobians.values()])
     fd = np.zeros((len(value), len(x)))

@@ -108,6 +108,16 @@ def test_the_suite_catches_a_straight_through_gradient():
         testing.check_gradients(model)
 
 
+def test_finite_differences_stay_inside_the_density_range():
+    # a model defined on densities in [0, 1] only, checked at activation density 1 (the "one_column" sample):
+    # a central difference there would step outside and see NaN
+    def counts(hw, layer):
+        inside = jnp.where(layer.activation_density <= 1.0, 1.0, jnp.nan)
+        return {k: v * inside for k, v in _counts(hw, layer).items()}
+
+    testing.check_gradients(_broken(action_counts=counts))
+
+
 def test_the_suite_catches_a_negative_energy():
     model = _broken(per_action_energy_pj=lambda hw: {"pe.mac": -hw.mac_pj, "buffer.read": hw.read_pj})
     with pytest.raises(AssertionError, match=r"energy of one pe\.mac"):
