@@ -167,8 +167,9 @@ def check_on_archsim(traces: Mapping[str, rv64.Trace], profiles: Mapping[str, cg
     rows = []
     for name, trace in traces.items():
         row: dict = {"name": name}
+        prepared = None
         for label, changes in (("authors", {}), ("found", dict(found))):
-            result = simulate(trace, "cgooo", changes)[0]
+            result, prepared = simulate(trace, "cgooo", changes, prepared)
             hw = dataclasses.replace(cgooo.DEFAULT_CORE, **{k: float(v) for k, v in changes.items()})
             table = cgooo.per_action_energy_pj(hw)
             leak = {f"{k}.leakage": result.cycles * v for k, v in result.structures.items()}

@@ -91,18 +91,26 @@ _SIM_CONFIG = {"ino": sim.InOConfig, "ooo": sim.OoOConfig, "cgooo": sim.CGOoOCon
 _SIMULATE = {"ino": sim.simulate_ino, "ooo": sim.simulate_ooo, "cgooo": sim.simulate_cgooo}
 
 
-def simulate(trace: rv64.Trace, core: str, changes: Mapping[str, float]) -> tuple[cores.CoreResult, int]:
+def simulate(
+    trace: rv64.Trace, core: str, changes: Mapping[str, float], prepared: cores.Prepared | None = None
+) -> tuple[cores.CoreResult, cores.Prepared]:
     """archsim's run of ``core`` on ``trace`` with ``changes`` (model names, :data:`_SIM_FIELDS` and ``width``) to
-    the authors' configuration, and the number of instructions."""
+    the authors' configuration, and the prepared trace it ran on (``prepared`` is reused when its width is the
+    one asked for; the front end and caches depend on nothing else)."""
     config = _SIM_CONFIG[core](**{k: int(v) for k, v in changes.items() if k != "width"})
     sim.check_config(config)
-    prepared = cores.prepare(trace, cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH))))
-    return _SIMULATE[core](prepared, config), prepared.n
+    shared = cores.SharedConfig(width=int(changes.get("width", cores.DEFAULT_WIDTH)))
+    if prepared is None or prepared.config != shared:
+        prepared = cores.prepare(trace, shared)
+    return _SIMULATE[core](prepared, config), prepared
 
 
-def design_point_row(trace: rv64.Trace, profile: cgooo.CoreProfile, core: str, changes: dict[str, float]) -> dict:
-    """archsim's and the model's cycles of ``core`` with ``changes`` to the authors' configuration."""
-    archsim_cycles = simulate(trace, core, changes)[0].cycles
+def design_point_row(
+    trace: rv64.Trace, profile: cgooo.CoreProfile, core: str, changes: dict[str, float], prepared: cores.Prepared
+) -> dict:
+    """archsim's and the model's cycles of ``core`` with ``changes`` to the authors' configuration (``prepared``:
+    the trace at the authors' front end, reused where the width is unchanged)."""
+    archsim_cycles = simulate(trace, core, changes, prepared)[0].cycles
     cycles = model_run(profile, core, changes)[0]
     label = ", ".join(f"{k}={v:g}" for k, v in changes.items())
     return {"core": core, "changes": label, "archsim_cycles": archsim_cycles, "model_cycles": cycles,
@@ -157,7 +165,8 @@ def validate_program(name: str, trace: rv64.Trace, design_points: bool = True) -
             "performance_over_ooo": c["ooo"] / c["cgooo"],
         }
     if design_points:
-        row["design_points"] = [design_point_row(trace, profile, core, changes) for core, changes in DESIGN_POINTS]
+        row["design_points"] = [design_point_row(trace, profile, core, changes, prepared)
+                                for core, changes in DESIGN_POINTS]  # fmt: skip
     return row
 
 
@@ -321,9 +330,11 @@ def cpu_report(trace: rv64.Trace, core: str, changes: dict[str, float] | None = 
     if wrong:
         raise ValueError(f"hw field {wrong[0]!r} is not a parameter of the {core} core; allowed: width, "
                          f"{', '.join(k for k in _SIM_FIELDS if k in known)}")  # fmt: skip
-    result, instructions = simulate(trace, core, changes)
+    result, prepared = simulate(trace, core, changes)
+    instructions = prepared.n
     archsim_energy = cores.energy_pj(result)
-    profile = core_profile.profile(trace, cores.prepare(trace), name=name)
+    default = prepared if prepared.config == cores.SharedConfig() else cores.prepare(trace)
+    profile = core_profile.profile(trace, default, name=name)
     cycles, energy, counts = model_run(profile, core, changes)
     table = cgooo.per_action_energy_pj(hw)
     summary = [

@@ -40,6 +40,7 @@ class _Intervals:
     block_first: np.ndarray  # first instruction of each block
     block_end: np.ndarray  # last instruction of each block
     queues: dict[str, _Members]  # loads, stores, register writers, CG-OoO's global writers
+    local: np.ndarray  # CG-OoO's local values at the authors' 20-entry local RFs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _intervals(p: Prepared) -> _Intervals:
     queues = {"lq": _Members.of(cls == rv64.LOAD), "sq": _Members.of(cls == rv64.STORE),
               "writers": _Members.of(rd > 0), "global_writers": _Members.of((rd > 0) & ~local)}  # fmt: skip
     return _Intervals(starts, lengths, np.repeat(starts, lengths), producers, np.asarray(p.latency, np.float64),
-                      block, block_first, block_end, queues)  # fmt: skip
+                      block, block_first, block_end, queues, local)  # fmt: skip
 
 
 def fetch_times(p: Prepared, trace: rv64.Trace, width: int, iv: _Intervals) -> np.ndarray:
@@ -229,8 +230,7 @@ def _local_candidates(p: Prepared, iv: _Intervals) -> tuple[np.ndarray, np.ndarr
 def _cross_cluster_share(p: Prepared, iv: _Intervals) -> float:
     """Share of the reads of global values (at the authors' 20-entry local RFs) whose producer's block sits
     in another cluster (blocks take windows round robin, four windows per cluster: ``archsim.cgooo``)."""
-    config = sim.CGOoOConfig()
-    local = np.asarray(sim.local_values(p, iv.block.tolist(), config.local_rf_entries), bool)
+    config, local = sim.CGOoOConfig(), iv.local
     cluster = (iv.block % config.windows) // config.windows_per_cluster
     reads = other = 0
     for column in range(2):
